@@ -1,0 +1,45 @@
+"""Airflow provider: wait until a Kubernetes service is really running.
+
+Kept import-light on purpose: Airflow imports every provider's
+``get_provider_info`` at start-up, so nothing here may pull in Airflow or the
+kubernetes client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Describe this provider to Airflow's ProvidersManager (``airflow providers list``)."""
+    return {
+        "package-name": "airflow-sts-provider",
+        "name": "Kubernetes StatefulSet readiness",
+        "description": (
+            "Sensors that wait until a StatefulSet, Deployment or Pod is really running "
+            "(every pod current, Ready, not crashed, stable for a window) and fail fast "
+            "when a rollout is broken."
+        ),
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Kubernetes StatefulSet readiness",
+                "external-doc-url": "https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/",
+                "tags": ["software"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Kubernetes StatefulSet readiness",
+                "python-modules": ["airflow_sts_provider.hooks.statefulset"],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Kubernetes StatefulSet readiness",
+                "python-modules": ["airflow_sts_provider.sensors.statefulset"],
+            }
+        ],
+    }
