@@ -1,0 +1,607 @@
+"""P1-P7 as a table: one line per scenario, the expected state and words of the reason."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from airflow_sts_provider.readiness import ReadinessPolicy, State, evaluate_pod
+
+from .builders import NOW, container_status, pod, set_container, ts
+
+READY, WAITING, FAILED = State.READY, State.WAITING, State.FAILED
+Json = dict[str, Any]
+
+NOT_FOUND = (
+    'rpc error: code = NotFound desc = failed to pull and unpack image "registry.example.com/'
+    'shop/main:1.4.3": not found'
+)
+
+
+def _without_timestamps(obj: Json) -> Json:
+    copy = deepcopy(obj)
+    for cond in copy["status"]["conditions"]:
+        cond.pop("lastTransitionTime", None)
+    for entry in copy["status"]["containerStatuses"]:
+        entry["state"]["running"].pop("startedAt", None)
+    return copy
+
+
+def _with_odd_timestamps(obj: Json) -> Json:
+    """Ready 30 s ago in the API's form; the container start 10 s ago with an offset."""
+    copy = deepcopy(obj)
+    for cond in copy["status"]["conditions"]:
+        if cond["type"] == "Ready":
+            cond["lastTransitionTime"] = ts(30)
+    running = copy["status"]["containerStatuses"][0]["state"]["running"]
+    running["startedAt"] = "2026-11-02T10:59:50.250-01:00"
+    return copy
+
+
+def _ready_condition_lagging(obj: Json) -> Json:
+    copy = deepcopy(obj)
+    for cond in copy["status"]["conditions"]:
+        if cond["type"] == "Ready":
+            cond.update(status="False", reason="ContainersNotReady")
+    return copy
+
+
+def _with_phase(obj: Json, phase: str) -> Json:
+    copy = deepcopy(obj)
+    copy["status"]["phase"] = phase
+    return copy
+
+
+@dataclass(frozen=True)
+class Scenario:
+    obj: Json
+    state: State
+    words: tuple[str, ...]
+    policy: ReadinessPolicy
+    absent: tuple[str, ...]
+
+
+def case(
+    sentence: str,
+    obj: Json,
+    state: State,
+    *words: str,
+    policy: ReadinessPolicy | None = None,
+    absent: tuple[str, ...] = (),
+) -> Any:
+    return pytest.param(
+        Scenario(obj, state, words, policy or ReadinessPolicy(), absent), id=sentence
+    )
+
+
+CASES = [
+    # P7 stability window
+    case("a pod Ready for ten minutes is ready", pod(0), READY, "web-0: ready for 600s"),
+    case(
+        "a pod Ready for 23 s of the 60 s window is stabilizing",
+        pod(1, ready_for=23),
+        WAITING,
+        "web-1: stabilizing 23s of 60s",
+    ),
+    case(
+        "a pod just under the window is still stabilizing",
+        pod(1, ready_for=59.999),
+        WAITING,
+        "stabilizing 59s of 60s",
+    ),
+    case("a pod exactly at the window is ready", pod(1, ready_for=60), READY, "ready for 60s"),
+    case("a pod just over the window is ready", pod(1, ready_for=60.001), READY),
+    case(
+        "a window of zero accepts a pod the moment it is Ready",
+        pod(1, ready_for=0),
+        READY,
+        policy=ReadinessPolicy(min_stable_seconds=0),
+    ),
+    case(
+        "a longer window from the policy keeps a ten-minute pod waiting",
+        pod(1, ready_for=600),
+        WAITING,
+        "stabilizing 600s of 900s",
+        policy=ReadinessPolicy(min_stable_seconds=900),
+    ),
+    case(
+        "a Ready transition in the future (clock skew) counts as zero seconds",
+        pod(1, ready_for=-5),
+        WAITING,
+        "stabilizing 0s of 60s",
+    ),
+    case(
+        "a container restarted 25 s ago restarts the window even when restarts are tolerated",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=30, started_ago=25),
+        WAITING,
+        "stabilizing 25s of 60s",
+        policy=ReadinessPolicy(max_restarts=5),
+    ),
+    case(
+        "a sidecar started 20 s ago restarts the window of a long-ready pod",
+        pod(1, sidecars=("proxy",), container="proxy", started_ago=20),
+        WAITING,
+        "stabilizing 20s of 60s",
+    ),
+    case(
+        "timestamps with fractions and offsets are compared as instants, not as text",
+        _with_odd_timestamps(pod(1)),
+        WAITING,
+        "web-1: stabilizing 9s of 60s",
+    ),
+    case(
+        "a Ready pod with no timestamps cannot prove it is stable",
+        _without_timestamps(pod(1)),
+        WAITING,
+        "no timestamp tells since when",
+    ),
+    case(
+        "a Ready pod with no timestamps is ready when no window is asked",
+        _without_timestamps(pod(1)),
+        READY,
+        policy=ReadinessPolicy(min_stable_seconds=0),
+    ),
+    # P1 terminating
+    case(
+        "a terminating pod waits",
+        pod(2, deleting=True),
+        WAITING,
+        "web-2: terminating",
+    ),
+    case(
+        "a terminating pod that crash-loops waits: no other pod rule applies",
+        pod(2, deleting=True, waiting="CrashLoopBackOff", restarts=5, last_exit=1),
+        WAITING,
+        "terminating",
+        absent=("CrashLoopBackOff",),
+    ),
+    # P2 / P2b
+    case(
+        "an evicted pod fails with the kubelet's words",
+        pod(
+            1,
+            phase="Failed",
+            ready=False,
+            terminated=137,
+            pod_reason="Evicted",
+            pod_message="The node was low on resource: memory. Threshold quantity: 100Mi.",
+        ),
+        FAILED,
+        "web-1: pod Failed: Evicted: The node was low on resource: memory.",
+    ),
+    case(
+        "a Failed pod without a pod-level reason names its container's exit",
+        pod(1, phase="Failed", ready=False, terminated=137, terminated_reason="OOMKilled"),
+        FAILED,
+        "web-1: pod Failed: container main OOMKilled, exit 137",
+    ),
+    case(
+        "a Succeeded pod fails: a service pod exited",
+        pod(1, phase="Succeeded", ready=False),
+        FAILED,
+        "web-1: pod Succeeded",
+    ),
+    # P3 at once
+    case(
+        "CrashLoopBackOff in the app container fails at once with the last exit",
+        pod(1, waiting="CrashLoopBackOff", restarts=3, last_exit=1),
+        FAILED,
+        "web-1 container main: CrashLoopBackOff, last exit 1 (Error)",
+    ),
+    case(
+        "CrashLoopBackOff in a second container names that container",
+        pod(
+            1,
+            containers=("main", "sidecar"),
+            container="sidecar",
+            waiting="CrashLoopBackOff",
+            restarts=4,
+            last_exit=1,
+        ),
+        FAILED,
+        "web-1 container sidecar: CrashLoopBackOff, last exit 1 (Error)",
+        absent=("container main",),
+    ),
+    case(
+        "CrashLoopBackOff in an init container fails the pending pod",
+        pod(
+            1,
+            phase="Pending",
+            init=("migrate",),
+            container="migrate",
+            waiting="CrashLoopBackOff",
+            restarts=3,
+            last_exit=2,
+        ),
+        FAILED,
+        "web-1 init container migrate: CrashLoopBackOff, last exit 2 (Error)",
+    ),
+    case(
+        "CrashLoopBackOff in a sidecar init container fails the pod",
+        pod(1, sidecars=("proxy",), container="proxy", waiting="CrashLoopBackOff", last_exit=1),
+        FAILED,
+        "web-1 sidecar container proxy: CrashLoopBackOff, last exit 1 (Error)",
+    ),
+    case(
+        "CrashLoopBackOff after an OOM kill says so",
+        pod(1, waiting="CrashLoopBackOff", restarts=2, last_exit=137, last_reason="OOMKilled"),
+        FAILED,
+        "CrashLoopBackOff, last exit 137 (OOMKilled)",
+    ),
+    case(
+        "two broken containers are both listed",
+        set_container(
+            pod(1, containers=("main", "sidecar"), waiting="CrashLoopBackOff", last_exit=1),
+            "sidecar",
+            waiting="CreateContainerConfigError",
+            message='secret "tls" not found',
+        ),
+        FAILED,
+        "web-1 container main: CrashLoopBackOff",
+        "web-1 container sidecar: CreateContainerConfigError",
+        'secret "tls" not found',
+    ),
+    case(
+        "InvalidImageName fails at once with the kubelet's message",
+        pod(
+            1,
+            phase="Pending",
+            waiting="InvalidImageName",
+            message='Failed to apply default image tag "Shop/Main:latest": invalid reference',
+            created_ago=5,
+        ),
+        FAILED,
+        "web-1 container main: InvalidImageName: Failed to apply default image tag",
+    ),
+    case(
+        "ErrImageNeverPull fails at once",
+        pod(1, phase="Pending", waiting="ErrImageNeverPull", created_ago=5),
+        FAILED,
+        "ErrImageNeverPull",
+    ),
+    # P3b image pulls
+    case(
+        "ImagePullBackOff inside the grace waits and tells how long is left",
+        pod(1, phase="Pending", waiting="ImagePullBackOff", message=NOT_FOUND, created_ago=60),
+        WAITING,
+        "web-1 container main: ImagePullBackOff, 60s of 120s grace",
+    ),
+    case(
+        "ImagePullBackOff exactly at the grace still waits (graces are strictly longer)",
+        pod(1, phase="Pending", waiting="ImagePullBackOff", message=NOT_FOUND, created_ago=120),
+        WAITING,
+    ),
+    case(
+        "ImagePullBackOff past the grace fails with the registry's message",
+        pod(1, phase="Pending", waiting="ImagePullBackOff", message=NOT_FOUND, created_ago=121),
+        FAILED,
+        "ImagePullBackOff 121s after pod creation (grace 120s)",
+        "not found",
+    ),
+    case(
+        "ErrImagePull past the grace fails",
+        pod(1, phase="Pending", waiting="ErrImagePull", message=NOT_FOUND, created_ago=900),
+        FAILED,
+        "ErrImagePull",
+    ),
+    case(
+        "a longer image pull grace from the policy keeps waiting",
+        pod(1, phase="Pending", waiting="ErrImagePull", message=NOT_FOUND, created_ago=300),
+        WAITING,
+        "300s of 600s grace",
+        policy=ReadinessPolicy(image_pull_grace_seconds=600),
+    ),
+    case(
+        "a registry rate limit waits however long it lasts",
+        pod(
+            1,
+            phase="Pending",
+            waiting="ErrImagePull",
+            message="toomanyrequests: You have reached your pull rate limit.",
+            created_ago=3600,
+        ),
+        WAITING,
+        "transient registry error",
+    ),
+    case(
+        "a 503 from the registry waits",
+        pod(
+            1,
+            phase="Pending",
+            waiting="ImagePullBackOff",
+            message="received unexpected HTTP status: 503 Service Unavailable",
+            created_ago=3600,
+        ),
+        WAITING,
+        "transient",
+    ),
+    case(
+        "an i/o timeout to the registry waits",
+        pod(
+            1,
+            phase="Pending",
+            waiting="ErrImagePull",
+            message="dial tcp 10.0.0.1:443: i/o timeout",
+            created_ago=3600,
+        ),
+        WAITING,
+        "transient",
+    ),
+    case(
+        "the kubelet's pull QPS limit waits",
+        pod(
+            1,
+            phase="Pending",
+            waiting="ErrImagePull",
+            message="pull QPS exceeded.",
+            created_ago=999,
+        ),
+        WAITING,
+        "transient",
+    ),
+    # P3c config errors
+    case(
+        "CreateContainerConfigError inside the grace waits (the Secret may come)",
+        pod(
+            1,
+            phase="Pending",
+            waiting="CreateContainerConfigError",
+            message='secret "db-password" not found',
+            created_ago=30,
+        ),
+        WAITING,
+        "CreateContainerConfigError, 30s of 60s grace",
+    ),
+    case(
+        "CreateContainerConfigError exactly at the grace still waits",
+        pod(1, phase="Pending", waiting="CreateContainerConfigError", created_ago=60),
+        WAITING,
+    ),
+    case(
+        "CreateContainerConfigError past the grace fails naming the missing Secret",
+        pod(
+            1,
+            phase="Pending",
+            waiting="CreateContainerConfigError",
+            message='secret "db-password" not found',
+            created_ago=61,
+        ),
+        FAILED,
+        "web-1 container main: CreateContainerConfigError 61s after pod creation (grace 60s): "
+        'secret "db-password" not found',
+    ),
+    case(
+        "CreateContainerError past the grace fails",
+        pod(1, phase="Pending", waiting="CreateContainerError", created_ago=600),
+        FAILED,
+        "CreateContainerError",
+    ),
+    case(
+        "RunContainerError past the grace fails",
+        pod(1, waiting="RunContainerError", created_ago=600, restarts=1, last_exit=128),
+        FAILED,
+        "RunContainerError",
+    ),
+    # P4 restarts
+    case(
+        "a restart a minute ago with a non-zero exit fails",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=60),
+        FAILED,
+        "web-1 container main: Error, exit 1, 60s ago (1 restart, 0 tolerated)",
+    ),
+    case(
+        "a restart with exit 0 fails too: a service container must not exit",
+        pod(1, restarts=1, last_exit=0, last_finished_ago=60),
+        FAILED,
+        "Completed, exit 0",
+    ),
+    case(
+        "an OOM kill is named with its exit code",
+        pod(1, restarts=2, last_exit=137, last_reason="OOMKilled", last_finished_ago=30),
+        FAILED,
+        "OOMKilled, exit 137, 30s ago (2 restarts",
+    ),
+    case(
+        "a restart older than the window is history, not a failure",
+        pod(1, restarts=3, last_exit=1, last_finished_ago=901),
+        READY,
+    ),
+    case(
+        "a restart exactly at the window edge still counts",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=900),
+        FAILED,
+    ),
+    case(
+        "max_restarts 2 tolerates two recent restarts",
+        pod(1, restarts=2, last_exit=1, last_finished_ago=120),
+        READY,
+        policy=ReadinessPolicy(max_restarts=2),
+    ),
+    case(
+        "max_restarts 2 fails on the third",
+        pod(1, restarts=3, last_exit=1, last_finished_ago=120),
+        FAILED,
+        "(3 restarts, 2 tolerated)",
+        policy=ReadinessPolicy(max_restarts=2),
+    ),
+    case(
+        "a container that just exited, before the kubelet restarts it, fails",
+        pod(1, terminated=1, restarts=1, last_exit=1, last_finished_ago=40),
+        FAILED,
+        "web-1 container main: Error, exit 1, 2s ago",
+    ),
+    case(
+        "restarts in a second container count too",
+        pod(1, containers=("main", "metrics"), container="metrics", restarts=1, last_exit=2),
+        FAILED,
+        "web-1 container metrics: Error, exit 2",
+    ),
+    case(
+        "restarts with lastState lost date from the current run's start",
+        pod(1, restarts=2, last_exit=1, last_state=False, started_ago=35),
+        FAILED,
+        "exit details not reported, 35s ago",
+    ),
+    case(
+        "restarts with lastState lost and an old current run are history",
+        pod(1, restarts=2, last_exit=1, last_state=False, ready_for=1000),
+        READY,
+    ),
+    case(
+        "an init container that completed is not mistaken for a restart",
+        pod(1, init=("migrate",), restarts=1, last_exit=1, last_finished_ago=2000),
+        READY,
+    ),
+    # P5 scheduling
+    case(
+        "Unschedulable inside the grace waits with the scheduler's message",
+        pod(1, unschedulable_for=100),
+        WAITING,
+        "web-1: Unschedulable for 100s of 300s grace: 0/3 nodes are available: 3 Insufficient cpu.",
+        absent=("no status yet",),
+    ),
+    case(
+        "Unschedulable exactly at the grace still waits",
+        pod(1, unschedulable_for=300),
+        WAITING,
+    ),
+    case(
+        "Unschedulable past the grace fails with the scheduler's message",
+        pod(1, unschedulable_for=301),
+        FAILED,
+        "web-1: Unschedulable for 301s (grace 300s): 0/3 nodes are available",
+    ),
+    # P6 running and ready
+    case(
+        "ContainerCreating waits",
+        pod(1, phase="Pending", waiting="ContainerCreating", created_ago=5),
+        WAITING,
+        "web-1 container main: ContainerCreating",
+        absent=("phase",),
+    ),
+    case(
+        "a Pending pod whose container already reports ready waits for the phase",
+        _with_phase(pod(1), "Pending"),
+        WAITING,
+        "web-1: phase Pending",
+    ),
+    case(
+        "phase Unknown (node lost) waits",
+        _with_phase(pod(1), "Unknown"),
+        WAITING,
+        "phase Unknown",
+    ),
+    case(
+        "a running container failing its readiness probe waits",
+        pod(1, ready=False),
+        WAITING,
+        "web-1 container main: running, not ready",
+    ),
+    case(
+        "a Ready condition lagging behind ready containers waits",
+        _ready_condition_lagging(pod(1)),
+        WAITING,
+        "web-1: condition Ready is False (ContainersNotReady)",
+    ),
+    case(
+        "a readiness gate that is False keeps a pod with ready containers waiting",
+        pod(1, readiness_gates=("target-health.elbv2.k8s.aws/web",), gates_true=False),
+        WAITING,
+        "web-1: readiness gate target-health.elbv2.k8s.aws/web is False",
+    ),
+    case(
+        "readiness gates that are True let the pod be ready",
+        pod(1, readiness_gates=("target-health.elbv2.k8s.aws/web",)),
+        READY,
+    ),
+    case(
+        "an init container still running keeps the pod waiting",
+        pod(1, phase="Pending", init=("migrate",), container="migrate", init_running=True),
+        WAITING,
+        "web-1 init container migrate: not done yet",
+    ),
+    case(
+        "an init container that exited 1 the first time waits for its retry",
+        pod(1, phase="Pending", init=("migrate",), container="migrate", terminated=1),
+        WAITING,
+        "web-1 init container migrate: Error, exit 1, to be retried",
+    ),
+    case(
+        "a sidecar running but not ready keeps the pod waiting",
+        pod(1, sidecars=("proxy",), container="proxy", container_ready=False),
+        WAITING,
+        "web-1 sidecar container proxy: running, not ready",
+    ),
+    case(
+        "a sidecar and a finished init container beside a ready app are ready",
+        pod(1, init=("migrate",), sidecars=("proxy",)),
+        READY,
+    ),
+    case(
+        "a container missing from the statuses waits",
+        pod(1, containers=("main", "metrics"), omit_status=("containerStatuses",)),
+        WAITING,
+        "web-1 container main: no status yet",
+        "web-1 container metrics: no status yet",
+    ),
+    case(
+        "a pod with no status at all waits",
+        {**pod(1), "status": {}},
+        WAITING,
+        "web-1 container main: no status yet",
+    ),
+    case(
+        "a pod with neither spec nor status waits",
+        {"metadata": {"name": "web-1"}},
+        WAITING,
+        "web-1: phase not reported",
+    ),
+]
+
+
+@pytest.mark.parametrize("scenario", CASES)
+def test_pod_rules(scenario: Scenario) -> None:
+    verdict = evaluate_pod(scenario.obj, now=NOW, policy=scenario.policy)
+    assert verdict.state is scenario.state, verdict.reason
+    for word in scenario.words:
+        assert word in verdict.reason
+    for word in scenario.absent:
+        assert word not in verdict.reason
+    (report,) = verdict.pods
+    assert report.state is scenario.state
+    assert report.reason.startswith(scenario.obj["metadata"]["name"])
+    assert verdict.ready == (1 if scenario.state is READY else 0)
+    assert verdict.desired == 1
+
+
+def test_a_pod_report_carries_what_a_person_needs_to_find_the_pod() -> None:
+    verdict = evaluate_pod(
+        pod(4, restarts=2, last_exit=1, last_finished_ago=2000, ready_for=120), now=NOW
+    )
+    (report,) = verdict.pods
+    assert report.state is READY
+    assert report.restarts == 2
+    assert report.node == "node-1"
+    assert report.pod_ip == "10.244.0.6"
+    assert report.revision == verdict.revision == "web-7b8f75b98"
+    assert report.ready_since is not None
+    assert (NOW - report.ready_since).total_seconds() == 120
+    assert verdict.kind == "Pod"
+    assert verdict.namespace == "shop"
+
+
+def test_ready_since_is_the_latest_of_ready_and_every_container_start() -> None:
+    obj = set_container(pod(1, containers=("main", "metrics"), ready_for=600), "metrics")
+    obj["status"]["containerStatuses"][1] = container_status("metrics", started_ago=90)
+    (report,) = evaluate_pod(obj, now=NOW).pods
+    assert report.ready_since is not None
+    assert report.ready_since.isoformat() == "2026-11-02T11:58:30+00:00"
+    assert ts(90) == "2026-11-02T11:58:30Z"
+
+
+def test_a_pod_that_is_waiting_for_other_reasons_has_no_ready_since() -> None:
+    (report,) = evaluate_pod(pod(1, ready=False), now=NOW).pods
+    assert report.ready_since is None
