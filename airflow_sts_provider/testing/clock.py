@@ -69,10 +69,14 @@ class Clock:
         target = self.now() + timedelta(seconds=emulated)
         with self._changed:
             while True:
-                remaining = (target - (self._base + timedelta(seconds=self._elapsed()))).total_seconds()
+                remaining = (
+                    target - (self._base + timedelta(seconds=self._elapsed()))
+                ).total_seconds()
                 if remaining <= 0:
                     return
-                self._changed.wait(timeout=self.real_seconds(remaining) if not self.manual else 0.05)
+                self._changed.wait(
+                    timeout=self.real_seconds(remaining) if not self.manual else 0.05
+                )
 
 
 def rfc3339(moment: datetime) -> str:

@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_sts_provider.testing.clock import Clock, rfc3339
+from airflow_sts_provider.testing.defaults import apply_defaults
 
 Obj = dict[str, Any]
+#: ``list`` is also a Store method name; these aliases keep annotations unambiguous
+ObjList = list[Obj]
 
 #: plural resource name -> (apiVersion, kind, namespaced)
 RESOURCES: dict[str, tuple[str, str, bool]] = {
@@ -47,7 +50,7 @@ class StoreError(Exception):
         self.message = message
 
 
-class Gone(StoreError):
+class Gone(StoreError):  # noqa: N818 - named after the HTTP status, as client-go's IsGone
     """A watch asked for a resourceVersion older than the retained history."""
 
     def __init__(self, message: str) -> None:
@@ -62,6 +65,12 @@ class Change:
     resource: str
     type: str
     obj: Obj
+    #: the object as stored before this change (None for ADDED); watches use it to tell
+    #: "stopped matching the selector" (sent as DELETED) from "never matched"
+    old: Obj | None = None
+
+
+ChangeList = list[Change]
 
 
 class Store:
@@ -115,7 +124,11 @@ class Store:
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
         if not meta.get("name"):
-            raise StoreError(422, "Invalid", f"{kind}: metadata.name: Required value: name or generateName is required")
+            raise StoreError(
+                422,
+                "Invalid",
+                f"{kind}: metadata.name: Required value: name or generateName is required",
+            )
         if namespaced:
             meta["namespace"] = meta.get("namespace") or "default"
         else:
@@ -123,15 +136,64 @@ class Store:
         key = (resource, meta.get("namespace", ""), meta["name"])
         with self._changed:
             if key in self._objects:
-                raise StoreError(409, "AlreadyExists", f'{_qualified(resource)} "{meta["name"]}" already exists')
+                raise StoreError(
+                    409, "AlreadyExists", f'{_qualified(resource)} "{meta["name"]}" already exists'
+                )
             obj["apiVersion"], obj["kind"] = api_version, kind
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = rfc3339(self.clock.now())
             if resource in GENERATION_KINDS:
                 meta["generation"] = 1
+            apply_defaults(resource, obj, creating=True)
             self._objects[key] = obj
             self._record(resource, "ADDED", obj)
             return copy.deepcopy(obj)
+
+    def snapshot(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        at: int | None = None,
+        *,
+        copies: bool = True,
+    ) -> tuple[ObjList, int]:
+        """Objects of one resource as they were at resourceVersion ``at`` (default: now).
+
+        Returns ``(objects, resourceVersion)`` read atomically, sorted like :meth:`list`.
+        Past states are rebuilt by undoing the watch history newer than ``at``; when
+        that history was compacted away this raises :class:`Gone`, as etcd does for a
+        compacted revision. ``copies=False`` returns the stored objects themselves (the
+        store never changes an object in place once stored): only for readers that
+        do not mutate, such as the API server serializing a large list page by page.
+        """
+        with self.lock:
+            current = [
+                obj
+                for (res, ns, _), obj in sorted(self._objects.items())
+                if res == resource and (namespace is None or ns == _ns(resource, namespace))
+            ]
+            if at is None or at >= self._last_rv:
+                return (copy.deepcopy(current) if copies else current), self._last_rv
+            if at < self._floor:
+                raise Gone(f"too old resource version: {at} ({self._floor})")
+            state = {
+                (o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in current
+            }
+            for change in reversed(self._log):
+                if change.resource_version <= at:
+                    break
+                if change.resource != resource:
+                    continue
+                meta = change.obj["metadata"]
+                key = (meta.get("namespace", ""), meta["name"])
+                if namespace is not None and key[0] != _ns(resource, namespace):
+                    continue
+                if change.old is None:
+                    state.pop(key, None)
+                else:
+                    state[key] = change.old
+            past = [state[k] for k in sorted(state)]
+            return (copy.deepcopy(past) if copies else past), at
 
     def replace(self, resource: str, obj: Obj, *, expect_rv: str | None = None) -> Obj:
         """Replace an object whole (PUT). Bumps generation when ``spec`` changed.
@@ -144,14 +206,18 @@ class Store:
         with self._changed:
             old = self._objects.get(key)
             if old is None:
-                raise StoreError(404, "NotFound", f'{_qualified(resource)} "{meta["name"]}" not found')
+                raise StoreError(
+                    404, "NotFound", f'{_qualified(resource)} "{meta["name"]}" not found'
+                )
             if expect_rv and expect_rv != old["metadata"]["resourceVersion"]:
                 raise StoreError(
                     409,
                     "Conflict",
                     f'Operation cannot be fulfilled on {_qualified(resource)} "{meta["name"]}": '
-                    "the object has been modified; please apply your changes to the latest version and try again",
+                    "the object has been modified; please apply your changes to the latest "
+                    "version and try again",
                 )
+            apply_defaults(resource, obj, creating=False)
             for immutable in ("uid", "creationTimestamp", "namespace", "name"):
                 if immutable in old["metadata"]:
                     meta[immutable] = old["metadata"][immutable]
@@ -160,14 +226,24 @@ class Store:
                 if obj.get("spec") != old.get("spec"):
                     generation += 1
                 meta["generation"] = generation
-            if meta.get("deletionTimestamp") is None and old["metadata"].get("deletionTimestamp"):
-                meta["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
+            for sticky in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                # once set, only the apiserver's delete path may change these
+                if meta.get(sticky) is None and old["metadata"].get(sticky) is not None:
+                    meta[sticky] = old["metadata"][sticky]
             obj["apiVersion"], obj["kind"] = old["apiVersion"], old["kind"]
+            if _deletion_complete(old, obj):
+                # The last finalizer of an object being deleted is gone: remove it now,
+                # as the apiserver does inside the update that cleared the finalizers.
+                del self._objects[key]
+                self._record(resource, "DELETED", obj, old)
+                return copy.deepcopy(obj)
             self._objects[key] = obj
-            self._record(resource, "MODIFIED", obj)
+            self._record(resource, "MODIFIED", obj, old)
             return copy.deepcopy(obj)
 
-    def update(self, resource: str, namespace: str, name: str, mutate: Callable[[Obj], None]) -> Obj:
+    def update(
+        self, resource: str, namespace: str, name: str, mutate: Callable[[Obj], None]
+    ) -> Obj:
         """Read-modify-write under the lock: the way controllers and the kubelet write."""
         with self._changed:
             current = self.get(resource, namespace, name)
@@ -186,23 +262,27 @@ class Store:
             old = self._objects.pop(key, None)
             if old is None:
                 raise StoreError(404, "NotFound", f'{_qualified(resource)} "{name}" not found')
-            self._record(resource, "DELETED", old)
-            return copy.deepcopy(old)
+            gone = copy.deepcopy(old)  # ``old`` stays as it was: readers may hold it
+            self._record(resource, "DELETED", gone, old)
+            return copy.deepcopy(gone)
 
     # -- watch -------------------------------------------------------------
-    def changes_since(self, resource_version: int, resource: str | None = None) -> list[Change]:
+    def changes_since(self, resource_version: int, resource: str | None = None) -> ChangeList:
         """History after ``resource_version``; raises :class:`Gone` if it was compacted away."""
         with self.lock:
             if resource_version < self._floor:
                 raise Gone(f"too old resource version: {resource_version} ({self._floor})")
-            return [
-                c
-                for c in self._log
-                if c.resource_version > resource_version and (resource is None or c.resource == resource)
-            ]
+            newer: ChangeList = []
+            for change in reversed(self._log):  # newest first: stop at the first old entry
+                if change.resource_version <= resource_version:
+                    break
+                if resource is None or change.resource == resource:
+                    newer.append(change)
+            newer.reverse()
+            return newer
 
     def wait_for_change(self, after: int, timeout: float) -> bool:
-        """Block until something newer than ``after`` was written or ``timeout`` real seconds pass."""
+        """Block until a write newer than ``after`` happens or ``timeout`` real seconds pass."""
         with self._changed:
             return self._changed.wait_for(lambda: self._last_rv > after, timeout=timeout)
 
@@ -217,11 +297,11 @@ class Store:
         with self.lock:
             self._listeners.append(listener)
 
-    def _record(self, resource: str, type_: str, obj: Obj) -> None:
+    def _record(self, resource: str, type_: str, obj: Obj, old: Obj | None = None) -> None:
         rv = next(self._rv)
         self._last_rv = rv
         obj["metadata"]["resourceVersion"] = str(rv)
-        change = Change(rv, resource, type_, copy.deepcopy(obj))
+        change = Change(rv, resource, type_, copy.deepcopy(obj), old)
         if len(self._log) == self._log.maxlen:
             self._floor = self._log[0].resource_version
         self._log.append(change)
@@ -234,7 +314,9 @@ def _resource(resource: str) -> tuple[str, str, bool]:
     try:
         return RESOURCES[resource]
     except KeyError:
-        raise StoreError(404, "NotFound", f"the server could not find the requested resource ({resource})") from None
+        raise StoreError(
+            404, "NotFound", f"the server could not find the requested resource ({resource})"
+        ) from None
 
 
 def _ns(resource: str, namespace: str) -> str:
@@ -247,10 +329,27 @@ def _qualified(resource: str) -> str:
     return f"{resource}.{group}" if group else resource
 
 
+def _deletion_complete(old: Obj, new: Obj) -> bool:
+    """An update finished a deletion: marked, no finalizers left, no grace period pending.
+
+    Mirrors the apiserver's ``ShouldDeleteDuringUpdate``: a pod still in its graceful
+    termination (``deletionGracePeriodSeconds`` > 0) stays until the kubelet deletes it.
+    """
+    meta = new["metadata"]
+    return (
+        bool(meta.get("deletionTimestamp"))
+        and not meta.get("finalizers")
+        and old["metadata"].get("deletionGracePeriodSeconds") == 0
+    )
+
+
 def owned_by(obj: Obj, owner: Obj) -> bool:
     """True when ``obj`` has a controller ownerReference to ``owner``'s uid."""
     uid = owner["metadata"]["uid"]
-    return any(ref.get("uid") == uid and ref.get("controller") for ref in obj["metadata"].get("ownerReferences", []))
+    return any(
+        ref.get("uid") == uid and ref.get("controller")
+        for ref in obj["metadata"].get("ownerReferences", [])
+    )
 
 
 def controller_ref(owner: Obj) -> Obj:
