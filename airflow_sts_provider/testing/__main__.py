@@ -1,0 +1,163 @@
+"""``python -m airflow_sts_provider.testing``: run the test cluster from a shell.
+
+::
+
+    python -m airflow_sts_provider.testing serve --scenario healthy --kubeconfig-out kc
+    kubectl --kubeconfig kc rollout status statefulset/healthy --timeout=30s
+    python -m airflow_sts_provider.testing scenarios
+
+``serve`` prints one line starting with ``Serving`` once the API accepts
+requests, then a line whenever a scenario's workload changes its ready count,
+and stops cleanly (exit 0) on SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from airflow_sts_provider.testing.scenarios import SCENARIOS
+
+if TYPE_CHECKING:
+    from airflow_sts_provider.testing.cluster import EmulatedCluster
+
+log = logging.getLogger("airflow_sts_provider.testing")
+
+#: real seconds between two looks at the scenarios' workloads
+_PROGRESS_INTERVAL = 0.5
+
+
+def _parser() -> argparse.ArgumentParser:
+    width = max(len(name) for name in SCENARIOS)
+    listing = "\n".join(f"  {s.name:<{width}}  {s.description}" for s in SCENARIOS.values())
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_sts_provider.testing",
+        description="A small, faithful Kubernetes API emulator (the provider's test cluster).",
+        epilog=f"scenarios:\n{listing}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="serve the API until interrupted",
+        epilog=f"scenarios:\n{listing}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    serve.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="apply a scenario at start (repeatable)",
+    )
+    serve.add_argument("--replicas", type=int, default=None, help="replica count for scenarios")
+    serve.add_argument("--speed", type=float, default=1.0, help="emulated seconds per real second")
+    serve.add_argument("--kubeconfig-out", type=Path, metavar="FILE", help="write a kubeconfig")
+    serve.add_argument("--token", default=None, help="bearer token (default: random)")
+    serve.add_argument("--role", type=Path, metavar="FILE", help="limit the token to this Role")
+    serve.add_argument("--insecure-http", action="store_true", help="plain HTTP instead of TLS")
+    serve.add_argument("--latency-ms", type=float, default=0.0, metavar="MS")
+    serve.add_argument("--fail-rate", type=float, default=0.0, metavar="P")
+    serve.add_argument(
+        "--fail-codes", default="500,503,429", metavar="CODES", help="e.g. 500,503,429"
+    )
+    commands.add_parser("scenarios", help="list the scenarios")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "scenarios":
+        for scenario in SCENARIOS.values():
+            print(f"{scenario.name}\t{scenario.description}")
+        return 0
+    unknown = [name for name in args.scenario if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {unknown[0]!r}; valid scenarios: {', '.join(SCENARIOS)}")
+    try:
+        codes = [int(code) for code in args.fail_codes.split(",") if code.strip()]
+    except ValueError:
+        parser.error(f"--fail-codes must be comma-separated HTTP codes, got {args.fail_codes!r}")
+    if args.role is not None and not args.role.is_file():
+        parser.error(f"--role: no such file: {args.role}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    for noisy in (
+        "airflow_sts_provider.testing.server",
+        "airflow_sts_provider.testing.controllers",
+    ):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return _serve(args, codes)
+
+
+def _serve(args: argparse.Namespace, codes: list[int]) -> int:
+    from airflow_sts_provider.testing.cluster import EmulatedCluster
+    from airflow_sts_provider.testing.faults import Faults
+
+    try:
+        faults = Faults(latency_ms=args.latency_ms, fail_rate=args.fail_rate, fail_codes=codes)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    cluster = EmulatedCluster(
+        speed=args.speed,
+        tls=not args.insecure_http,
+        token=args.token,
+        role=args.role,
+        faults=faults,
+        host=args.host,
+        port=args.port,
+    )
+    with cluster:
+        kubeconfig = cluster.kubeconfig_path
+        if args.kubeconfig_out is not None:
+            kubeconfig = cluster.server.write_kubeconfig(args.kubeconfig_out)
+        for name in args.scenario:
+            cluster.apply_scenario(name, replicas=args.replicas)
+        names = ",".join(args.scenario) or "none"
+        print(f"Serving {cluster.url} kubeconfig={kubeconfig} scenarios={names}", flush=True)
+        _report_progress(cluster, args.scenario, stop)
+    log.info("stopped")
+    return 0
+
+
+def _report_progress(cluster: EmulatedCluster, names: list[str], stop: threading.Event) -> None:
+    """Log a scenario's workload whenever its ready count or revision changes."""
+    last: dict[str, tuple[object, ...]] = {}
+    while not stop.wait(_PROGRESS_INTERVAL):
+        for name in names:
+            for resource in ("statefulsets", "deployments"):
+                obj = cluster.get(resource, name)
+                if obj is None:
+                    continue
+                status = obj.get("status") or {}
+                state = (
+                    status.get("readyReplicas", 0),
+                    obj["spec"].get("replicas", 1),
+                    status.get("updateRevision"),
+                    bool(obj["metadata"].get("deletionTimestamp")),
+                )
+                if last.get(name) != state:
+                    last[name] = state
+                    deleting = ", being deleted" if state[3] else ""
+                    log.info("%s: %s/%s ready%s", name, state[0], state[1], deleting)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
