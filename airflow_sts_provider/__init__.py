@@ -30,6 +30,8 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["software"],
             }
         ],
+        # Under "hooks" only: StatefulSetHook reuses the cncf `kubernetes` connection type,
+        # so there is deliberately no "connection-types" entry (Airflow keeps the first one).
         "hooks": [
             {
                 "integration-name": "Kubernetes StatefulSet readiness",
@@ -40,6 +42,12 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "Kubernetes StatefulSet readiness",
                 "python-modules": ["airflow_sts_provider.sensors.statefulset"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Kubernetes StatefulSet readiness",
+                "python-modules": ["airflow_sts_provider.triggers.statefulset"],
             }
         ],
     }

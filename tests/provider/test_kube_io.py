@@ -1,0 +1,306 @@
+"""The transport-free half of the hook and the trigger: error mapping, clock, paging, events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from airflow_sts_provider.hooks import _kube_io as io
+from airflow_sts_provider.readiness import PodReport, ReadinessPolicy, State, Verdict
+
+GET_STS = io.Request("get", "statefulsets", "shop", "web")
+LIST_PODS = io.Request("list", "pods", "shop")
+
+
+def status_body(code: int, message: str) -> bytes:
+    return json.dumps(
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "message": message,
+            "code": code,
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("request_", "status", "has_continue", "expected"),
+    [
+        (GET_STS, 401, False, io.KubernetesPermissionError),
+        (GET_STS, 403, False, io.KubernetesPermissionError),
+        (GET_STS, 404, False, io.NotFoundError),
+        (LIST_PODS, 410, True, io.ContinueExpiredError),
+        (LIST_PODS, 410, False, io.TransientKubernetesError),
+        (GET_STS, 429, False, io.TransientKubernetesError),
+        (GET_STS, 500, False, io.TransientKubernetesError),
+        (GET_STS, 503, False, io.TransientKubernetesError),
+        (GET_STS, 504, False, io.TransientKubernetesError),
+        (LIST_PODS, 400, False, io.KubernetesApiCallError),
+    ],
+    ids=[
+        "401 is a permanent permission error",
+        "403 is a permanent permission error",
+        "404 of the object is not-found",
+        "410 on a continue token means the list restarts",
+        "410 without a continue token is transient",
+        "429 too many requests is transient",
+        "500 is transient",
+        "503 is transient",
+        "504 is transient",
+        "400 bad request is a plain API error",
+    ],
+)
+def test_error_for_status_maps_each_status_to_one_class(
+    request_: io.Request, status: int, has_continue: bool, expected: type[Exception]
+) -> None:
+    error = io.error_for_status(
+        request_, status, status_body(status, "boom"), has_continue=has_continue
+    )
+    assert type(error) is expected
+    assert error.status == status
+    assert error.verb == request_.verb
+    assert error.resource == request_.resource
+    assert error.namespace == "shop"
+
+
+def test_permission_message_names_verb_resource_namespace_and_points_to_rbac_docs() -> None:
+    body = status_body(403, 'pods is forbidden: User "bob" cannot list resource "pods"')
+    error = io.error_for_status(LIST_PODS, 403, body)
+    text = str(error)
+    assert "cannot list pods in namespace shop" in text
+    assert "`list` on `pods` in namespace 'shop'" in text
+    assert "README.md#rbac" in text
+    assert 'User "bob" cannot list resource "pods"' in text
+
+
+def test_unauthenticated_is_told_apart_from_forbidden() -> None:
+    assert "not authenticated (401)" in str(io.error_for_status(GET_STS, 401, b""))
+    assert "forbidden (403)" in str(io.error_for_status(GET_STS, 403, b""))
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (status_body(500, "etcd leader changed"), "etcd leader changed"),
+        (b"<html>bad gateway</html>", "<html>bad gateway</html>"),
+        (b"", ""),
+        (None, ""),
+    ],
+    ids=[
+        "a Status body gives its message",
+        "a non-JSON body is quoted",
+        "an empty body gives nothing",
+        "no body gives nothing",
+    ],
+)
+def test_status_message(body: bytes | None, expected: str) -> None:
+    assert io.status_message(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Tue, 03 Nov 2026 12:00:05 GMT", datetime(2026, 11, 3, 12, 0, 5, tzinfo=UTC)),
+        ("Tue, 03 Nov 2026 13:00:05 +0100", datetime(2026, 11, 3, 12, 0, 5, tzinfo=UTC)),
+        ("not a date", None),
+        ("", None),
+        (None, None),
+    ],
+    ids=[
+        "an RFC 7231 date in GMT",
+        "an offset date is converted to UTC",
+        "garbage is ignored",
+        "an empty header is ignored",
+        "a missing header is ignored",
+    ],
+)
+def test_parse_date_header(header: str | None, expected: datetime | None) -> None:
+    assert io.parse_date_header(header) == expected
+
+
+def test_server_clock_uses_the_date_header_and_never_goes_backwards() -> None:
+    clock = io.ServerClock()
+    assert not clock.has_server_time
+    clock.observe("Tue, 03 Nov 2026 12:00:05 GMT")
+    first = clock.now()
+    assert first - datetime(2026, 11, 3, 12, 0, 5, tzinfo=UTC) < timedelta(seconds=1)
+    clock.observe("Tue, 03 Nov 2026 12:00:04 GMT")  # an older answer, e.g. a slow response
+    assert clock.now() >= first
+    clock.observe("Tue, 03 Nov 2026 12:10:00 GMT")  # the server's clock ran ahead
+    assert clock.now() >= datetime(2026, 11, 3, 12, 10, 0, tzinfo=UTC)
+    assert not clock.missing_date
+
+
+def test_server_clock_without_date_header_falls_back_to_local_time() -> None:
+    clock = io.ServerClock()
+    clock.observe(None)
+    assert clock.missing_date
+    assert abs((clock.now() - datetime.now(UTC)).total_seconds()) < 5
+
+
+def page(names: list[str], token: str | None, rv: str = "100") -> dict[str, Any]:
+    meta: dict[str, Any] = {"resourceVersion": rv}
+    if token:
+        meta["continue"] = token
+    return {"items": [{"metadata": {"name": n}} for n in names], "metadata": meta}
+
+
+def test_pager_merges_pages_until_no_continue_token() -> None:
+    pager = io.Pager(limit=2)
+    assert pager.params() == {"limit": 2}
+    pager.add(page(["a", "b"], "t1"))
+    assert not pager.done
+    assert pager.params() == {"limit": 2, "_continue": "t1"}
+    pager.add(page(["c", "d"], "t2", rv="999"))
+    pager.add(page(["e"], None))
+    assert pager.done
+    assert [i["metadata"]["name"] for i in pager.items] == ["a", "b", "c", "d", "e"]
+    assert pager.pages == 3
+    assert pager.resource_version == "100"
+
+
+def test_pager_restarts_once_after_an_expired_continue_token_then_gives_up() -> None:
+    pager = io.Pager(limit=2)
+    pager.add(page(["a", "b"], "t1"))
+    expired = io.error_for_status(LIST_PODS, 410, b"", has_continue=True)
+    assert isinstance(expired, io.ContinueExpiredError)
+    pager.restart(expired)
+    assert (pager.items, pager.pages, pager.restarts) == ([], 0, 1)
+    assert pager.params() == {"limit": 2}
+    assert not pager.done
+    pager.add(page(["a", "b"], "t9"))
+    with pytest.raises(io.TransientKubernetesError, match="expired again"):
+        pager.restart(expired)
+
+
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ({"matchLabels": {"app": "web", "tier": "db"}}, "app=web,tier=db"),
+        (
+            {"matchExpressions": [{"key": "app", "operator": "In", "values": ["b", "a"]}]},
+            "app in (a,b)",
+        ),
+    ],
+    ids=["matchLabels", "matchExpressions"],
+)
+def test_label_selector_is_the_workloads_own_selector(
+    selector: dict[str, Any], expected: str
+) -> None:
+    assert io.label_selector({"spec": {"selector": selector}}) == expected
+
+
+def test_not_found_verdict_waits_and_names_the_object() -> None:
+    verdict = io.not_found_verdict("StatefulSet", "web", "default")
+    assert verdict.state is State.WAITING
+    assert verdict.reason == "statefulset default/web not found"
+    assert verdict.to_dict()["pods"] == []
+
+
+def test_evaluate_rejects_an_unknown_kind() -> None:
+    with pytest.raises(ValueError, match="unknown kind 'Job'"):
+        io.evaluate("Job", {}, now=datetime.now(UTC), policy=ReadinessPolicy())
+
+
+def event(
+    reason: str,
+    message: str,
+    when: str,
+    *,
+    count: int = 1,
+    uid: str = "u1",
+    type_: str = "Warning",
+) -> dict[str, Any]:
+    return {
+        "type": type_,
+        "reason": reason,
+        "message": message,
+        "count": count,
+        "lastTimestamp": when,
+        "involvedObject": {"kind": "Pod", "name": "web-1", "uid": uid},
+    }
+
+
+def test_warning_event_lines_keep_the_newest_warnings_of_this_pod_incarnation() -> None:
+    events = [
+        event("Pulled", "pulled", "2026-11-03T12:00:09Z", type_="Normal"),
+        event("BackOff", "Back-off restarting failed container", "2026-11-03T12:00:08Z", count=7),
+        event("Unhealthy", "Readiness probe failed:\n HTTP 500", "2026-11-03T12:00:07Z"),
+        event("Failed", "an older incarnation", "2026-11-03T12:00:10Z", uid="old"),
+        event("FailedMount", "secret missing", "2026-11-03T12:00:01Z"),
+        event("OOMKilling", "oldest", "2026-11-03T12:00:00Z"),
+    ]
+    assert io.warning_event_lines(events, pod_uid="u1", limit=3) == [
+        "BackOff: Back-off restarting failed container (x7)",
+        "Unhealthy: Readiness probe failed: HTTP 500",
+        "FailedMount: secret missing",
+    ]
+
+
+def test_event_field_selector_asks_for_warnings_about_one_pod() -> None:
+    assert io.event_field_selector("web-1") == (
+        "involvedObject.kind=Pod,involvedObject.name=web-1,type=Warning"
+    )
+
+
+NOW = datetime(2026, 11, 3, 12, 0, 0, tzinfo=UTC)
+
+
+def report(name: str, state: State, ready_ago: float | None, reason: str = "") -> PodReport:
+    since = NOW - timedelta(seconds=ready_ago) if ready_ago is not None else None
+    return PodReport(name, state, reason or f"{name}: x", since, 0, "r1", None, None)
+
+
+def verdict(state: State, *pods: PodReport) -> Verdict:
+    return Verdict("StatefulSet", "web", "shop", state, "r", len(pods), 0, "r1", pods)
+
+
+@pytest.mark.parametrize(
+    ("verdict_", "expected"),
+    [
+        (verdict(State.WAITING, report("web-0", State.WAITING, 20)), 40.0),
+        (
+            verdict(
+                State.WAITING,
+                report("web-0", State.WAITING, 20),
+                report("web-1", State.WAITING, 55),
+            ),
+            5.0,
+        ),
+        (verdict(State.WAITING, report("web-0", State.WAITING, None)), None),
+        (verdict(State.WAITING, report("web-0", State.WAITING, 600)), None),
+        (verdict(State.READY, report("web-0", State.READY, 600)), None),
+    ],
+    ids=[
+        "one pod stabilizing: the rest of its window",
+        "two pods stabilizing: the earliest window end",
+        "a pod not Ready yet: only an event can change it",
+        "a long-stable pod that waits for something else: no timer",
+        "a ready verdict needs no timer",
+    ],
+)
+def test_seconds_until_change(verdict_: Verdict, expected: float | None) -> None:
+    assert (
+        io.seconds_until_change(verdict_, ReadinessPolicy(min_stable_seconds=60), NOW) == expected
+    )
+
+
+def test_failure_message_lists_every_failing_pod_and_how_to_inspect_it() -> None:
+    failing = verdict(
+        State.FAILED,
+        report("web-0", State.READY, 600, "web-0: ready"),
+        report("web-1", State.FAILED, None, "web-1: container app CrashLoopBackOff"),
+        report("web-2", State.FAILED, None, "web-2: ErrImagePull for 3m"),
+    )
+    text = io.failure_message(failing)
+    assert (
+        text.splitlines()[0] == "StatefulSet shop/web is not coming up (0 of 3 ready, revision r1):"
+    )
+    assert "  - web-1: container app CrashLoopBackOff" in text
+    assert "  - web-2: ErrImagePull for 3m" in text
+    assert "web-0" not in text
+    assert "kubectl describe pod web-1 -n shop" in text

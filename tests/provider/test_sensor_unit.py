@@ -1,0 +1,318 @@
+"""The sensor's own decisions, with the hook replaced by a stub that returns verdicts.
+
+Narrow on purpose: argument checks at parse time, the verdict -> Airflow mapping,
+the log lines and the error text. The real read path is covered end to end
+against the test cluster in the other modules of this folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+)
+
+from airflow_sts_provider.hooks._kube_io import (
+    KubernetesPermissionError,
+    TransientKubernetesError,
+)
+from airflow_sts_provider.readiness import PodReport, ReadinessPolicy, State, Verdict
+from airflow_sts_provider.sensors.statefulset import (
+    DeploymentRunningSensor,
+    PodRunningSensor,
+    StatefulSetRunningSensor,
+)
+
+NOW = datetime(2026, 11, 3, 12, 0, 0, tzinfo=UTC)
+
+
+def pod(name: str, state: State, reason: str) -> PodReport:
+    ready = NOW - timedelta(seconds=90) if state is State.READY else None
+    return PodReport(name, state, f"{name}: {reason}", ready, 0, "web-7b8f", "10.1.0.7", "node-1")
+
+
+READY = Verdict(
+    "StatefulSet",
+    "web",
+    "shop",
+    State.READY,
+    "2 of 2 ready",
+    2,
+    2,
+    "web-7b8f",
+    (pod("web-0", State.READY, "ready"), pod("web-1", State.READY, "ready")),
+)
+WAITING = Verdict(
+    "StatefulSet",
+    "web",
+    "shop",
+    State.WAITING,
+    "1 of 2 ready; web-1: stabilizing 23s/60s",
+    2,
+    1,
+    "web-7b8f",
+    (pod("web-0", State.READY, "ready"), pod("web-1", State.WAITING, "stabilizing 23s/60s")),
+)
+FAILED = Verdict(
+    "StatefulSet",
+    "web",
+    "shop",
+    State.FAILED,
+    "1 of 2 ready; web-1: container app CrashLoopBackOff",
+    2,
+    1,
+    "web-7b8f",
+    (
+        pod("web-0", State.READY, "ready"),
+        pod(
+            "web-1",
+            State.FAILED,
+            "container app CrashLoopBackOff (exit 1) [recent events: BackOff: Back-off (x4)]",
+        ),
+    ),
+)
+
+
+class StubHook:
+    """Answers every read with the next item of ``answers`` (a Verdict or an exception)."""
+
+    def __init__(self, *answers: Verdict | Exception) -> None:
+        self.answers = list(answers)
+        self.calls: list[tuple[Any, ...]] = []
+
+    def get_workload_readiness(
+        self, kind: str, name: str, namespace: str | None, policy: ReadinessPolicy
+    ) -> Verdict:
+        self.calls.append((kind, name, namespace, policy))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def sensor_with(*answers: Verdict | Exception, **kwargs: Any) -> StatefulSetRunningSensor:
+    sensor = StatefulSetRunningSensor(task_id="wait", name="web", namespace="shop", **kwargs)
+    sensor.__dict__["hook"] = StubHook(*answers)  # the cached_property, filled in advance
+    return sensor
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": ""}, "name must be the StatefulSet's name"),
+        ({"name": "   "}, "name must be the StatefulSet's name"),
+        ({"name": "Web_1"}, "'Web_1' is not a valid Kubernetes StatefulSet name"),
+        ({"name": "web-"}, "'web-' is not a valid Kubernetes StatefulSet name"),
+        ({"name": "a" * 254}, "is not a valid Kubernetes StatefulSet name"),
+        ({"name": "web", "namespace": "Prod"}, "namespace 'Prod' is not a valid"),
+        ({"name": "web", "namespace": "a.b"}, "namespace 'a.b' is not a valid"),
+        ({"name": "web", "min_stable_seconds": -1}, "min_stable_seconds must be >= 0"),
+        ({"name": "web", "min_stable_seconds": "soon"}, "min_stable_seconds must be a number"),
+        ({"name": "web", "max_restarts": -2}, "max_restarts must be >= 0"),
+        ({"name": "web", "max_restarts": 1.5}, "max_restarts must be a whole number"),
+        ({"name": "web", "image_pull_grace_seconds": -5}, "image_pull_grace_seconds must be >= 0"),
+        ({"name": "web", "kubernetes_conn_id": ""}, "kubernetes_conn_id must name a connection"),
+        ({"name": "web", "fail_fast": "yes"}, "fail_fast must be True or False"),
+        (
+            {"name": "{{ params.name }}", "min_stable_seconds": -1},
+            "min_stable_seconds must be >= 0",
+        ),
+    ],
+    ids=[
+        "an empty name",
+        "a blank name",
+        "a name with capitals and underscore",
+        "a name ending with a dash",
+        "a name longer than 253 characters",
+        "a namespace with capitals",
+        "a namespace with a dot",
+        "a negative stability window",
+        "a stability window that is not a number",
+        "a negative restart budget",
+        "a fractional restart budget",
+        "a negative grace",
+        "an empty connection id",
+        "a fail_fast that is not a bool",
+        "a bad literal next to a templated name",
+    ],
+)
+def test_bad_arguments_fail_when_the_dag_is_parsed(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match="StatefulSetRunningSensor\\(task_id='wait'\\)") as info:
+        StatefulSetRunningSensor(task_id="wait", **kwargs)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"name": "{{ params.statefulset }}"},
+        {"name": "web", "namespace": "{{ params.namespace }}"},
+        {"name": "web", "min_stable_seconds": "{{ params.window }}"},
+        {"name": "web", "max_restarts": "{{ params.restarts }}"},
+        {"name": "kafka.broker-0", "min_stable_seconds": "30", "max_restarts": "2"},
+        {"name": "web", "min_stable_seconds": 0, "max_restarts": 0},
+    ],
+    ids=[
+        "a templated name is checked after rendering",
+        "a templated namespace is checked after rendering",
+        "a templated window is checked after rendering",
+        "a templated restart budget is checked after rendering",
+        "numbers given as strings are accepted",
+        "zero window and zero restarts are valid",
+    ],
+)
+def test_valid_and_templated_arguments_parse(kwargs: dict[str, Any]) -> None:
+    StatefulSetRunningSensor(task_id="wait", **kwargs)
+
+
+def test_a_template_that_renders_to_a_bad_value_fails_the_task_for_good() -> None:
+    sensor = StatefulSetRunningSensor(
+        task_id="wait", name="web", min_stable_seconds="{{ params.window }}"
+    )
+    sensor.min_stable_seconds = "-3"  # what rendering produced
+    with pytest.raises(AirflowFailException, match="min_stable_seconds must be >= 0"):
+        sensor.poke({})
+
+
+def test_rendered_arguments_become_the_policy() -> None:
+    sensor = sensor_with(READY, min_stable_seconds="15", max_restarts="2")
+    sensor.unschedulable_grace_seconds = 30
+    sensor.poke({})
+    _, _, _, policy = sensor.hook.calls[0]  # type: ignore[attr-defined]
+    assert policy == ReadinessPolicy(
+        min_stable_seconds=15, max_restarts=2, unschedulable_grace_seconds=30
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "mode"),
+    [({}, "reschedule"), ({"mode": "poke"}, "poke")],
+    ids=["reschedule mode by default", "an explicit mode is kept"],
+)
+def test_mode(kwargs: dict[str, Any], mode: str) -> None:
+    assert StatefulSetRunningSensor(task_id="wait", name="web", **kwargs).mode == mode
+
+
+@pytest.mark.parametrize(
+    "cls", [StatefulSetRunningSensor, DeploymentRunningSensor, PodRunningSensor]
+)
+def test_every_sensor_templates_name_namespace_and_connection(cls: type[Any]) -> None:
+    assert {"name", "namespace", "kubernetes_conn_id"} <= set(cls.template_fields)
+
+
+def test_the_hook_is_built_lazily_with_the_sensors_connection() -> None:
+    sensor = StatefulSetRunningSensor(task_id="wait", name="web", kubernetes_conn_id="k8s_prod")
+    assert "hook" not in sensor.__dict__
+    assert sensor.hook.conn_id == "k8s_prod"
+
+
+# --------------------------------------------------------------------------- poke
+
+
+def test_ready_is_done_and_the_verdict_is_the_xcom() -> None:
+    result = sensor_with(READY).poke({})
+    assert result.is_done
+    assert result.xcom_value == READY.to_dict()
+
+
+def test_waiting_is_not_done() -> None:
+    assert not sensor_with(WAITING).poke({}).is_done
+
+
+def test_failed_with_fail_fast_raises_naming_each_failing_pod_with_reason_and_events() -> None:
+    with pytest.raises(AirflowFailException) as info:
+        sensor_with(FAILED).poke({})
+    text = str(info.value)
+    assert "StatefulSet shop/web is not coming up (1 of 2 ready" in text
+    assert "web-1: container app CrashLoopBackOff (exit 1)" in text
+    assert "BackOff: Back-off (x4)" in text
+    assert "web-0" not in text.split("Inspect", maxsplit=1)[0]
+
+
+def test_failed_without_fail_fast_keeps_waiting() -> None:
+    assert not sensor_with(FAILED, fail_fast=False).poke({}).is_done
+
+
+def test_a_transient_api_error_is_not_done_this_poke(capfd: pytest.CaptureFixture[str]) -> None:
+    error = TransientKubernetesError(
+        "get statefulsets shop/web: HTTP 503", verb="get", resource="statefulsets", namespace="shop"
+    )
+    assert not sensor_with(error).poke({}).is_done
+    assert "not done this poke: get statefulsets shop/web: HTTP 503" in capfd.readouterr().out
+
+
+def test_a_permission_error_fails_the_task_for_good() -> None:
+    error = KubernetesPermissionError(
+        "Kubernetes API forbidden (403): cannot list pods in namespace shop",
+        verb="list",
+        resource="pods",
+        namespace="shop",
+    )
+    with pytest.raises(AirflowFailException, match="cannot list pods in namespace shop"):
+        sensor_with(error).poke({})
+
+
+def test_each_poke_logs_one_summary_and_one_line_per_pod_not_ready(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    sensor_with(WAITING).poke({})
+    lines = [line for line in capfd.readouterr().out.splitlines() if "StatefulSetRunning" in line]
+    assert len(lines) == 2
+    assert (
+        "StatefulSet shop/web: WAITING, 1/2 ready, revision web-7b8f: "
+        "1 of 2 ready; web-1: stabilizing 23s/60s" in lines[0]
+    )
+    assert "[WAITING] web-1: stabilizing 23s/60s" in lines[1]
+
+
+# --------------------------------------------------------------------------- deferrable
+
+
+def event_of(status: str, message: str = "m") -> dict[str, Any]:
+    return {"status": status, "verdict": READY.to_dict(), "message": message}
+
+
+@pytest.mark.parametrize(
+    ("event", "outcome"),
+    [
+        (event_of("success"), lambda result: result == READY.to_dict()),
+        (event_of("failed", "web-1: CrashLoopBackOff"), AirflowFailException),
+        (event_of("error", "forbidden (403)"), AirflowFailException),
+        (event_of("timeout", "Sensor has timed out"), AirflowSensorTimeout),
+    ],
+    ids=[
+        "success returns the verdict as the XCom",
+        "failed fails the task",
+        "an API error fails the task",
+        "timeout is the sensor's timeout",
+    ],
+)
+def test_execute_complete_maps_the_trigger_event(
+    event: dict[str, Any], outcome: type[Exception] | Callable[[Any], bool]
+) -> None:
+    sensor = StatefulSetRunningSensor(task_id="wait", name="web", deferrable=True)
+    if isinstance(outcome, type):
+        with pytest.raises(outcome, match=re.escape(event["message"])):
+            sensor.execute_complete({}, event)
+    else:
+        assert outcome(sensor.execute_complete({}, event))
+
+
+def test_deferrable_execute_with_soft_fail_skips_a_broken_rollout() -> None:
+    sensor = sensor_with(FAILED, deferrable=True, soft_fail=True)
+    with pytest.raises(AirflowSkipException):
+        sensor.execute({})
+
+
+def test_deferrable_execute_returns_at_once_when_already_ready() -> None:
+    assert sensor_with(READY, deferrable=True).execute({}) == READY.to_dict()

@@ -1,0 +1,161 @@
+"""The deferrable trigger on its own: watch streams, relists, faults and its one event."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from airflow_sts_provider.testing.cluster import EmulatedCluster
+from airflow_sts_provider.triggers.statefulset import (
+    DeploymentRunningTrigger,
+    PodRunningTrigger,
+    StatefulSetRunningTrigger,
+    WorkloadRunningTrigger,
+    trigger_for,
+)
+
+
+@pytest.fixture
+def cluster() -> Iterator[EmulatedCluster]:
+    with EmulatedCluster(speed=20) as running:
+        yield running
+
+
+def make(
+    cls: type[WorkloadRunningTrigger],
+    cluster: EmulatedCluster,
+    name: str,
+    *,
+    window: float = 20,
+    timeout: float = 60,
+    **kwargs: Any,
+) -> WorkloadRunningTrigger:
+    return cls(
+        name=name,
+        namespace="default",
+        kubernetes_conn_id=None,
+        connection_extras={"kube_config": cluster.kubeconfig},
+        policy={"min_stable_seconds": window},
+        check_interval=0.5,
+        deadline=time.time() + timeout,
+        **kwargs,
+    )
+
+
+def fire(trigger: WorkloadRunningTrigger) -> dict[str, Any]:
+    """Run the trigger to its first (and only) event, bounded so a bug cannot hang."""
+
+    async def first() -> Any:
+        return await asyncio.wait_for(anext(trigger.run()), timeout=120)
+
+    payload: dict[str, Any] = asyncio.run(first()).payload
+    return payload
+
+
+def test_serialize_round_trips_through_its_classpath() -> None:
+    trigger = StatefulSetRunningTrigger(
+        name="web",
+        namespace="shop",
+        connection_extras={"namespace": "shop"},
+        policy={"min_stable_seconds": 30.0},
+        check_interval=5,
+        deadline=123.0,
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_sts_provider.triggers.statefulset.StatefulSetRunningTrigger"
+    json.dumps(kwargs)  # everything is plain JSON
+    rebuilt = StatefulSetRunningTrigger(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kind", "cls"),
+    [
+        ("StatefulSet", StatefulSetRunningTrigger),
+        ("Deployment", DeploymentRunningTrigger),
+        ("Pod", PodRunningTrigger),
+    ],
+)
+def test_trigger_for_picks_the_class_of_the_kind(
+    kind: str, cls: type[WorkloadRunningTrigger]
+) -> None:
+    assert type(trigger_for(kind, name="x", namespace="default")) is cls
+
+
+def test_success_once_the_window_has_passed_without_events(cluster: EmulatedCluster) -> None:
+    cluster.apply_scenario("healthy")
+    event = fire(make(StatefulSetRunningTrigger, cluster, "healthy"))
+    assert event["status"] == "success"
+    assert event["verdict"]["state"] == "ready"
+    assert event["verdict"]["ready"] == 3
+
+
+def test_failed_with_the_pod_reason_and_events(cluster: EmulatedCluster) -> None:
+    cluster.apply_scenario("crashloop")
+    cluster.wait_for(lambda: any(e.get("reason") == "BackOff" for e in cluster.events))
+    event = fire(make(StatefulSetRunningTrigger, cluster, "crashloop"))
+    assert event["status"] == "failed"
+    assert "crashloop-1 container app: " in event["message"]
+    assert "crashloop-0" not in event["message"].split("Inspect", maxsplit=1)[0]
+    assert "recent events" in event["message"], event["message"]
+
+
+def test_without_fail_fast_it_times_out_with_the_last_verdict(cluster: EmulatedCluster) -> None:
+    cluster.apply_scenario("crashloop")
+    event = fire(make(StatefulSetRunningTrigger, cluster, "crashloop", fail_fast=False, timeout=3))
+    assert event["status"] == "timeout"
+    assert event["message"].startswith("Sensor has timed out")
+    assert event["verdict"]["state"] == "failed"
+
+
+def test_a_missing_statefulset_waits_until_it_appears(cluster: EmulatedCluster) -> None:
+    trigger = make(StatefulSetRunningTrigger, cluster, "slow-start")
+
+    async def scenario_later() -> dict[str, Any]:
+        task = asyncio.create_task(asyncio.wait_for(anext(trigger.run()), timeout=120))
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(cluster.apply_scenario, "slow-start")
+        return (await task).payload  # type: ignore[no-any-return]
+
+    event = asyncio.run(scenario_later())
+    assert event["status"] == "success"
+
+
+def test_watches_cut_short_and_flaky_responses_only_delay_success(
+    cluster: EmulatedCluster,
+) -> None:
+    cluster.apply_scenario("rolling-update")
+    cluster.faults.set(watch_cut_after=0.5, fail_rate=0.2, fail_codes=[503], retry_after=0)
+    event = fire(make(StatefulSetRunningTrigger, cluster, "rolling-update"))
+    assert event["status"] == "success"
+    assert cluster.faults.injected > 0
+
+
+def test_deployment_and_pod_triggers(cluster: EmulatedCluster) -> None:
+    cluster.apply_scenario("healthy-deployment")
+    cluster.apply_scenario("crashloop")
+    assert fire(make(DeploymentRunningTrigger, cluster, "healthy-deployment"))["status"] == (
+        "success"
+    )
+    assert fire(make(PodRunningTrigger, cluster, "crashloop-1"))["status"] == "failed"
+
+
+def test_a_missing_watch_right_is_an_error_event() -> None:
+    role = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: no-watch, namespace: default}
+rules:
+  - {apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get"]}
+  - {apiGroups: [""], resources: ["pods"], verbs: ["get", "list"]}
+"""
+    with EmulatedCluster(speed=20, role=role) as locked:
+        locked.apply_scenario("healthy")
+        event = fire(make(StatefulSetRunningTrigger, locked, "healthy"))
+    assert event["status"] == "error"
+    assert "cannot watch" in event["message"]
