@@ -7,7 +7,9 @@ knows about HTTP, Airflow or the kubernetes client, so the rules can be tested
 as tables and imported anywhere.
 
 The rule ids (S1-S12, P1-P7, D1-D6) are the ones of the design card and of
-``docs/rules.md``; they appear in comments so a reader can map code to table.
+the README section "How *running* is decided"; they appear in comments so a
+reader can map code to table.
+
 Shape of every check, after kstatus: a flat run of small checks, each adding one
 short finding a person can act on. Unlike kstatus, every failing pod is named
 and collected, not just the first.
