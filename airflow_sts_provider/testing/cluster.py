@@ -98,6 +98,8 @@ class EmulatedCluster:
         """Serve the API, write the kubeconfig, run the control plane; returns when ready."""
         if self._started:
             raise RuntimeError("the cluster is already started")
+        if self.control_plane.closed:
+            raise RuntimeError("a stopped cluster cannot be restarted; make a new one")
         self.server.start()
         try:
             self._dir = Path(tempfile.mkdtemp(prefix="sts-emulator-"))

@@ -679,7 +679,12 @@ class PodSim:
             return
         container.restart_backoff.next(finished)
         container.restart_count += 1
-        container.state, container.reason, container.message = "waiting", "ContainerCreating", None
+        if container.state != "waiting":  # a back-off keeps showing until the new one runs
+            container.state, container.reason, container.message = (
+                "waiting",
+                "ContainerCreating",
+                None,
+            )
         self._on_pull(when, container)
 
     # -- status --------------------------------------------------------------------------

@@ -63,6 +63,14 @@ def test_start_writes_a_private_kubeconfig_and_stop_removes_it() -> None:
     assert not path.exists() and not path.parent.exists()
 
 
+def test_a_stopped_cluster_refuses_to_start_again() -> None:
+    cluster = EmulatedCluster(manual_clock=True)
+    with cluster, pytest.raises(RuntimeError, match="already started"):
+        cluster.start()
+    with pytest.raises(RuntimeError, match="cannot be restarted"):
+        cluster.start()
+
+
 def test_the_airflow_connection_carries_the_kubeconfig_in_both_forms(
     frozen: EmulatedCluster,
 ) -> None:

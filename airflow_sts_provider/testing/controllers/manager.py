@@ -229,13 +229,21 @@ class ControlPlane:
     def _run(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
-            self.reconcile()
+            try:
+                self.reconcile()
+            except Exception as error:  # never let the loop die silently
+                log.exception("the emulated control plane failed a pass")
+                self.errors.append(error)
             timeout = TICK
             due = self.next_due()
             if due is not None:
                 ahead = (due - self.clock.now()).total_seconds()
                 timeout = min(TICK, max(self.clock.real_seconds(ahead), 0.001))
             self._wake.wait(timeout)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def stop(self) -> None:
         """Stop the background loop (the store keeps its state; nothing reacts any more)."""
