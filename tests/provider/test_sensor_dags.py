@@ -132,6 +132,9 @@ def test_waits_then_succeeds(
     report = result.xcom["wait"]
     assert report["state"] == "ready"
     assert {pod["revision"] for pod in report["pods"]} == {report["revision"]}
+    workload = held.get("statefulsets", scenario)
+    assert workload is not None
+    assert report["revision"] == workload["status"]["updateRevision"]  # not an older one
 
 
 def test_without_fail_fast_a_broken_rollout_waits_until_the_timeout(

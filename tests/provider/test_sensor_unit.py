@@ -54,11 +54,11 @@ WAITING = Verdict(
     "web",
     "shop",
     State.WAITING,
-    "1 of 2 ready; web-1: stabilizing 23s/60s",
+    "1 of 2 ready; web-1: stabilizing 23s of 60s",
     2,
     1,
     "web-7b8f",
-    (pod("web-0", State.READY, "ready"), pod("web-1", State.WAITING, "stabilizing 23s/60s")),
+    (pod("web-0", State.READY, "ready"), pod("web-1", State.WAITING, "stabilizing 23s of 60s")),
 )
 FAILED = Verdict(
     "StatefulSet",
@@ -270,9 +270,9 @@ def test_each_poke_logs_one_summary_and_one_line_per_pod_not_ready(
     assert len(lines) == 2
     assert (
         "StatefulSet shop/web: WAITING, 1/2 ready, revision web-7b8f: "
-        "1 of 2 ready; web-1: stabilizing 23s/60s" in lines[0]
+        "1 of 2 ready; web-1: stabilizing 23s of 60s" in lines[0]
     )
-    assert "[WAITING] web-1: stabilizing 23s/60s" in lines[1]
+    assert "[WAITING] web-1: stabilizing 23s of 60s" in lines[1]
 
 
 # --------------------------------------------------------------------------- deferrable

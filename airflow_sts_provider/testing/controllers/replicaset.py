@@ -19,6 +19,7 @@ from datetime import datetime
 from airflow_sts_provider.testing.controllers.base import Controller
 from airflow_sts_provider.testing.controllers.cache import Key, key_of
 from airflow_sts_provider.testing.controllers.util import (
+    adopt_or_release,
     available_at,
     condition,
     controller_of,
@@ -112,27 +113,12 @@ class ReplicaSetController(Controller):
             if selector.matches(labels_of(pod)):
                 claimed.append(pod)
             else:
-                self._set_owner(pod, None, meta["uid"])
+                adopt_or_release(self.ctx.store, "pods", pod, None, meta["uid"])
         if not is_terminating(rs):
             for pod in self.ctx.cache.orphans("pods", meta["namespace"]):
                 if selector.matches(labels_of(pod)) and not is_terminating(pod):
-                    claimed.append(self._set_owner(pod, rs, None))
+                    claimed.append(adopt_or_release(self.ctx.store, "pods", pod, rs, None))
         return claimed
-
-    def _set_owner(self, pod: Obj, owner: Obj | None, release_uid: str | None) -> Obj:
-        def patch(o: Obj) -> None:
-            refs = [
-                r for r in o["metadata"].get("ownerReferences") or [] if r["uid"] != release_uid
-            ]
-            if owner is not None:
-                refs.append(controller_ref(owner))
-            if refs:
-                o["metadata"]["ownerReferences"] = refs
-            else:
-                o["metadata"].pop("ownerReferences", None)
-
-        meta = pod["metadata"]
-        return self.ctx.store.update("pods", meta["namespace"], meta["name"], patch)
 
     def _manage(self, rs: Obj, pods: list[Obj]) -> None:
         """``manageReplicas``."""

@@ -28,6 +28,7 @@ from datetime import datetime
 from airflow_sts_provider.testing.controllers.base import Controller
 from airflow_sts_provider.testing.controllers.cache import Key, key_of
 from airflow_sts_provider.testing.controllers.util import (
+    adopt_or_release,
     available_at,
     canonical_json,
     controller_of,
@@ -149,7 +150,7 @@ class StatefulSetController(Controller):
             if selector.matches(labels_of(pod)) and self._member(sts, pod):
                 claimed.append(pod)
             else:
-                self._set_owner(pod, None, meta["uid"])
+                adopt_or_release(self.ctx.store, "pods", pod, None, meta["uid"])
         if not is_terminating(sts):
             for pod in self.ctx.cache.orphans("pods", meta["namespace"]):
                 if (
@@ -157,7 +158,7 @@ class StatefulSetController(Controller):
                     and self._member(sts, pod)
                     and not is_terminating(pod)
                 ):
-                    claimed.append(self._set_owner(pod, sts, None))
+                    claimed.append(adopt_or_release(self.ctx.store, "pods", pod, sts, None))
         return claimed
 
     def _member(self, sts: Obj, pod: Obj) -> bool:
@@ -169,26 +170,11 @@ class StatefulSetController(Controller):
         if not is_terminating(sts):
             for revision in self.ctx.cache.orphans("controllerrevisions", meta["namespace"]):
                 if selector.matches(labels_of(revision)):
-                    revisions.append(self._set_owner(revision, sts, None, "controllerrevisions"))
+                    revisions.append(
+                        adopt_or_release(self.ctx.store, "controllerrevisions", revision, sts, None)
+                    )
         revisions.sort(key=lambda r: (r.get("revision", 0), r["metadata"]["name"]))
         return revisions
-
-    def _set_owner(
-        self, obj: Obj, owner: Obj | None, release_uid: str | None, resource: str = "pods"
-    ) -> Obj:
-        def patch(o: Obj) -> None:
-            refs = [
-                r for r in o["metadata"].get("ownerReferences") or [] if r["uid"] != release_uid
-            ]
-            if owner is not None:
-                refs.append(controller_ref(owner))
-            if refs:
-                o["metadata"]["ownerReferences"] = refs
-            else:
-                o["metadata"].pop("ownerReferences", None)
-
-        meta = obj["metadata"]
-        return self.ctx.store.update(resource, meta["namespace"], meta["name"], patch)
 
     # -- revisions (getStatefulSetRevisions) -----------------------------------------------
     def _revisions(self, sts: Obj, revisions: list[Obj]) -> tuple[Obj, Obj, int]:

@@ -20,8 +20,7 @@ from airflow_sts_provider.testing.selectors import (
     format_label_selector,
     parse_label_selector,
 )
-
-Obj = dict[str, Any]
+from airflow_sts_provider.testing.store import Obj, Store, controller_ref
 
 #: ``k8s.io/apimachinery/pkg/util/rand``: no vowels (no words), no 0/1/3 (no look-alikes)
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -166,3 +165,25 @@ def scaled_value(value: int | str | None, total: int, *, round_up: bool, default
     percent = int(text[:-1])
     scaled = percent * total
     return -(-scaled // 100) if round_up else scaled // 100
+
+
+def adopt_or_release(
+    store: Store, resource: str, obj: Obj, owner: Obj | None, release_uid: str | None
+) -> Obj:
+    """Point ``obj``'s controller reference at ``owner`` (adopt) or drop ``release_uid``'s.
+
+    The real controllers' ref managers do this when a selector starts or stops
+    matching an object; both the StatefulSet and the ReplicaSet controller need it.
+    """
+
+    def patch(o: Obj) -> None:
+        refs = [r for r in o["metadata"].get("ownerReferences") or [] if r["uid"] != release_uid]
+        if owner is not None:
+            refs.append(controller_ref(owner))
+        if refs:
+            o["metadata"]["ownerReferences"] = refs
+        else:
+            o["metadata"].pop("ownerReferences", None)
+
+    meta = obj["metadata"]
+    return store.update(resource, meta["namespace"], meta["name"], patch)
