@@ -170,7 +170,13 @@ def main() -> int:
     healthy_text = (WORK / "run-healthy.log").read_text()
     broken_text = (WORK / "run-crashloop.log").read_text()
     healthy_ok = good == 0 and "StatefulSet default/web: READY" in healthy_text
-    broken_ok = bad != 0 and "crashloop-1 container app: CrashLoopBackOff" in broken_text
+    # Between back-offs the container shows Error (P4) rather than CrashLoopBackOff (P3):
+    # either way the failure must name the pod and container.
+    broken_ok = (
+        bad != 0
+        and "AirflowFailException" in broken_text
+        and "crashloop-1 container app:" in broken_text
+    )
     say(
         f"healthy rollout: {'passed' if healthy_ok else 'DID NOT PASS'}; "
         f"broken rollout: {'failed fast as it should' if broken_ok else 'DID NOT FAIL FAST'}"
