@@ -92,16 +92,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--role: no such file: {args.role}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     for noisy in (
-        "airflow_sts_provider.testing.server",
-        "airflow_sts_provider.testing.controllers",
+        "airflow_sts_provider.testing.apiserver.server",
+        "airflow_sts_provider.testing.controlplane",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return _serve(args, codes)
 
 
 def _serve(args: argparse.Namespace, codes: list[int]) -> int:
+    from airflow_sts_provider.testing.apiserver.faults import Faults
     from airflow_sts_provider.testing.cluster import EmulatedCluster
-    from airflow_sts_provider.testing.faults import Faults
 
     try:
         faults = Faults(latency_ms=args.latency_ms, fail_rate=args.fail_rate, fail_codes=codes)

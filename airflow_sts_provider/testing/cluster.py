@@ -35,14 +35,14 @@ from urllib.parse import quote
 import yaml
 
 from airflow_sts_provider.testing import scenarios
+from airflow_sts_provider.testing.apiserver.faults import Faults
+from airflow_sts_provider.testing.apiserver.rbac import Authorizer
+from airflow_sts_provider.testing.apiserver.server import ApiServer
 from airflow_sts_provider.testing.clock import Clock
-from airflow_sts_provider.testing.controllers.manager import ControlPlane
-from airflow_sts_provider.testing.deletion import DeleteOptions, Deleter
-from airflow_sts_provider.testing.faults import Faults
-from airflow_sts_provider.testing.rbac import Authorizer
-from airflow_sts_provider.testing.server import ApiServer
-from airflow_sts_provider.testing.store import RESOURCES, Obj, Store, StoreError
-from airflow_sts_provider.testing.validation import reset_status
+from airflow_sts_provider.testing.controlplane.manager import ControlPlane
+from airflow_sts_provider.testing.registry.deletion import DeleteOptions, Deleter
+from airflow_sts_provider.testing.registry.store import RESOURCES, Obj, Store, StoreError
+from airflow_sts_provider.testing.registry.validation import reset_status
 
 log = logging.getLogger(__name__)
 

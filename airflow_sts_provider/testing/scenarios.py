@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from airflow_sts_provider.testing.behaviour import ANNOTATION
+from airflow_sts_provider.testing.nodes.behaviour import ANNOTATION
 
 Obj = dict[str, Any]
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from airflow_sts_provider.testing.apiserver.faults import Faults
+from airflow_sts_provider.testing.apiserver.server import ApiServer
 from airflow_sts_provider.testing.clock import Clock
-from airflow_sts_provider.testing.faults import Faults
-from airflow_sts_provider.testing.server import ApiServer
-from airflow_sts_provider.testing.store import Store
+from airflow_sts_provider.testing.registry.store import Store
 
 
 @dataclass
@@ -188,7 +188,7 @@ class Sim:
         self.step()
 
     def delete(self, resource: str, name: str, *, policy: str | None = None) -> None:
-        from airflow_sts_provider.testing.deletion import DeleteOptions, Deleter
+        from airflow_sts_provider.testing.registry.deletion import DeleteOptions, Deleter
 
         obj = self.store.get(resource, "default", name)
         assert obj is not None, f"{resource} {name} not found"
@@ -235,7 +235,7 @@ class Sim:
 
 @pytest.fixture
 def sim() -> Iterator[Sim]:
-    from airflow_sts_provider.testing.controllers.manager import ControlPlane
+    from airflow_sts_provider.testing.controlplane.manager import ControlPlane
 
     clock = Clock(manual=True)
     store = Store(clock)

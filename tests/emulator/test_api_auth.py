@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from kubernetes import client, config
 
-from airflow_sts_provider.testing.rbac import Attributes, Authorizer
-from airflow_sts_provider.testing.server import ApiServer
+from airflow_sts_provider.testing.apiserver.rbac import Attributes, Authorizer
+from airflow_sts_provider.testing.apiserver.server import ApiServer
 from tests.emulator.conftest import ApiCluster, raw_request
 
 WORKER_ROLE = """\
@@ -112,7 +112,7 @@ def test_tls_is_verified_against_the_kubeconfig_ca(api_cluster: ApiCluster) -> N
 
 def test_plain_http_serves_without_tls(tmp_path: Path) -> None:
     from airflow_sts_provider.testing.clock import Clock
-    from airflow_sts_provider.testing.store import Store
+    from airflow_sts_provider.testing.registry.store import Store
 
     clock = Clock(manual=True)
     with ApiServer(Store(clock), clock, tls=False) as server:

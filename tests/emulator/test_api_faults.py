@@ -11,7 +11,7 @@ import pytest
 import urllib3
 from kubernetes import client
 
-from airflow_sts_provider.testing.faults import Faults
+from airflow_sts_provider.testing.apiserver.faults import Faults
 from tests.emulator.conftest import ApiCluster, raw_request
 
 PODS = "/api/v1/namespaces/default/pods"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from airflow_sts_provider.testing.rbac import Authorizer
+from airflow_sts_provider.testing.apiserver.rbac import Authorizer
 from tests.emulator.conftest import ApiCluster
 
 KUBECTL = shutil.which("kubectl")

@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from airflow_sts_provider.testing import discovery, protobuf, tables
-from airflow_sts_provider.testing.patch import json_patch, merge_patch, strategic_merge
-from airflow_sts_provider.testing.router import Discovery, ResourceRequest, resolve
-from airflow_sts_provider.testing.selectors import (
+from airflow_sts_provider.testing.apiserver import discovery, protobuf, tables
+from airflow_sts_provider.testing.apiserver.router import Discovery, ResourceRequest, resolve
+from airflow_sts_provider.testing.registry.patch import json_patch, merge_patch, strategic_merge
+from airflow_sts_provider.testing.registry.selectors import (
     SelectorError,
     format_label_selector,
     parse_field_selector,
     parse_label_selector,
 )
-from airflow_sts_provider.testing.status import ApiError
+from airflow_sts_provider.testing.registry.status import ApiError
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -279,7 +279,7 @@ def test_the_documented_example_test_passes(tmp_path: Path) -> None:
 
 
 def test_the_docs_list_every_scenario_and_behaviour_key() -> None:
-    from airflow_sts_provider.testing.behaviour import KEYS
+    from airflow_sts_provider.testing.nodes.behaviour import KEYS
 
     docs = (REPO / "docs" / "test-cluster.md").read_text()
     for name in [*SCENARIOS, *KEYS]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow_sts_provider.testing.controllers.util import SAFE_ALPHABET
+from airflow_sts_provider.testing.controlplane.util import SAFE_ALPHABET
 from tests.emulator.conftest import Sim, deployment_manifest, is_ready, pod_template
 
 REVISION = "deployment.kubernetes.io/revision"

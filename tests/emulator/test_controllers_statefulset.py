@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from airflow_sts_provider.testing.controllers.statefulset import revision_data, revision_hash
-from airflow_sts_provider.testing.controllers.util import SAFE_ALPHABET, parse_time
+from airflow_sts_provider.testing.controlplane.statefulset import revision_data, revision_hash
+from airflow_sts_provider.testing.controlplane.util import SAFE_ALPHABET, parse_time
 from tests.emulator.conftest import Sim, is_ready, pod_template, sts_manifest
 
 

@@ -1,0 +1,131 @@
+"""Discovery documents: what kubectl reads before it can map ``sts`` to a URL.
+
+Only the legacy (non-aggregated) documents are served: kubectl asks for the
+aggregated ``apidiscovery.k8s.io/v2`` form first, sees a plain
+``application/json`` answer and falls back, exactly as against an older server.
+``/openapi/*`` is a 404, which makes kubectl skip client-side validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_sts_provider.testing.apiserver.router import SUBRESOURCES, served_group_versions
+from airflow_sts_provider.testing.registry.store import RESOURCES
+
+Obj = dict[str, Any]
+
+GIT_VERSION = "v1.32.4"
+
+SHORT_NAMES: dict[str, list[str]] = {
+    "pods": ["po"],
+    "statefulsets": ["sts"],
+    "deployments": ["deploy"],
+    "replicasets": ["rs"],
+    "events": ["ev"],
+    "namespaces": ["ns"],
+}
+
+CATEGORIES: dict[str, list[str]] = {
+    "pods": ["all"],
+    "statefulsets": ["all"],
+    "deployments": ["all"],
+    "replicasets": ["all"],
+}
+
+_VERBS_NAMESPACED = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+]
+_VERBS_SUBRESOURCE = ["get", "patch", "update"]
+
+
+def version() -> Obj:
+    return {
+        "major": "1",
+        "minor": GIT_VERSION.split(".")[1],
+        "gitVersion": GIT_VERSION,
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2025-04-22T00:00:00Z",
+        "goVersion": "go1.23.8",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
+
+
+def api_versions(server_address: str) -> Obj:
+    """``/api``: the core group's versions."""
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}
+        ],
+    }
+
+
+def _group(group: str) -> Obj:
+    versions = [v for g, v in served_group_versions() if g == group]
+    entries = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+    return {"name": group, "versions": entries, "preferredVersion": entries[0]}
+
+
+def api_group_list() -> Obj:
+    """``/apis``: every named group."""
+    groups = sorted({g for g, _ in served_group_versions() if g})
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [_group(g) for g in groups]}
+
+
+def api_group(group: str) -> Obj:
+    return {"kind": "APIGroup", "apiVersion": "v1", **_group(group)}
+
+
+def _singular(kind: str) -> str:
+    return kind.lower()
+
+
+def api_resource_list(group: str, version: str) -> Obj:
+    """``/api/v1``, ``/apis/apps/v1``: resources with verbs, short names and subresources."""
+    group_version = f"{group}/{version}" if group else version
+    resources: list[Obj] = []
+    for plural, (api_version, kind, namespaced) in sorted(RESOURCES.items()):
+        if api_version != group_version:
+            continue
+        entry: Obj = {
+            "name": plural,
+            "singularName": _singular(kind),
+            "namespaced": namespaced,
+            "kind": kind,
+            "verbs": list(_VERBS_NAMESPACED)
+            if plural != "namespaces"
+            else [v for v in _VERBS_NAMESPACED if v != "deletecollection"],
+        }
+        if plural in SHORT_NAMES:
+            entry["shortNames"] = SHORT_NAMES[plural]
+        if plural in CATEGORIES:
+            entry["categories"] = CATEGORIES[plural]
+        resources.append(entry)
+        for sub in SUBRESOURCES.get(plural, ()):
+            sub_entry: Obj = {
+                "name": f"{plural}/{sub}",
+                "singularName": "",
+                "namespaced": namespaced,
+                "kind": kind,
+                "verbs": list(_VERBS_SUBRESOURCE),
+            }
+            if sub == "scale":
+                sub_entry.update(group="autoscaling", version="v1", kind="Scale")
+            resources.append(sub_entry)
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": resources,
+    }

@@ -1,0 +1,255 @@
+"""The control plane: one loop that drives every controller, the scheduler and the kubelet.
+
+Two ways to run it, as the cluster's clock dictates:
+
+* a background thread (:meth:`ControlPlane.start`) wakes on every store change
+  and at least every 50 ms, and reconciles whatever became dirty or due, so an
+  HTTP client's writes are acted upon at once;
+* synchronously, for manual-clock tests: :meth:`ControlPlane.step` reconciles
+  until nothing is left to do at the current time, :meth:`ControlPlane.advance`
+  moves the clock from one due timer to the next (never past one), reconciling
+  at each, so every timestamp lands exactly where the behaviour put it.
+
+Both may run at once; a lock makes sure only one reconcile pass runs at a time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from airflow_sts_provider.testing.clock import Clock
+from airflow_sts_provider.testing.controlplane.base import Context, Controller
+from airflow_sts_provider.testing.controlplane.cache import Cache, Key, current_writer, writing_as
+from airflow_sts_provider.testing.controlplane.deployment import DeploymentController
+from airflow_sts_provider.testing.controlplane.events import EventRecorder
+from airflow_sts_provider.testing.controlplane.gc import GarbageCollector
+from airflow_sts_provider.testing.controlplane.replicaset import ReplicaSetController
+from airflow_sts_provider.testing.controlplane.scheduler import NODES, Scheduler
+from airflow_sts_provider.testing.controlplane.statefulset import StatefulSetController
+from airflow_sts_provider.testing.nodes.kubelet import Kubelet
+from airflow_sts_provider.testing.registry.deletion import Deleter
+from airflow_sts_provider.testing.registry.store import RESOURCES, Change, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+#: real seconds between two passes of the background loop when nothing wakes it
+TICK = 0.05
+#: timers this close to "now" count as due (the clock is float seconds, timers datetimes)
+_EPSILON = timedelta(milliseconds=1)
+#: how long a component waits before retrying a key whose write the store refused
+_RETRY = timedelta(seconds=1)
+#: passes without settling after which a reconcile gives up (a bug, logged)
+_MAX_PASSES = 10_000
+_HOUSEKEEPING = timedelta(seconds=60)
+
+
+class Steps(Controller):
+    """Runs timed actions (scenario steps, housekeeping) at their emulated time."""
+
+    name = "steps"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.actions: dict[str, Callable[[], None]] = {}
+
+    def sync(self, key: Key, now: datetime) -> datetime | None:
+        action = self.actions.pop(key[2], None)
+        if action is not None:
+            action()
+        return None
+
+
+class ControlPlane:
+    """Every component of the emulated cluster except the API server."""
+
+    def __init__(self, store: Store, clock: Clock, *, nodes: Iterable[str] = NODES) -> None:
+        self.store = store
+        self.clock = clock
+        self.cache = Cache()
+        self.ctx = Context(
+            store, clock, self.cache, EventRecorder(store, clock), Deleter(store, clock)
+        )
+        node_names = tuple(nodes)
+        self.steps = Steps(self.ctx)
+        self.kubelet = Kubelet(self.ctx, node_names)
+        self.controllers: list[Controller] = [
+            self.steps,
+            GarbageCollector(self.ctx),
+            StatefulSetController(self.ctx),
+            DeploymentController(self.ctx),
+            ReplicaSetController(self.ctx),
+            Scheduler(self.ctx, node_names),
+            self.kubelet,
+        ]
+        self.errors: list[BaseException] = []
+        self._queue_lock = threading.Lock()
+        self._dirty: list[dict[Key, None]] = [{} for _ in self.controllers]
+        self._timers: list[tuple[datetime, int, int, Key]] = []
+        self._scheduled: dict[tuple[int, Key], datetime] = {}
+        self._seq = itertools.count()
+        self._step_ids = itertools.count(1)
+        self._reconcile_lock = threading.RLock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        with store.lock:
+            for resource in RESOURCES:
+                for obj in store.snapshot(resource)[0]:
+                    self._on_change(Change(0, resource, "ADDED", obj))
+            store.add_listener(self._on_change)
+        self._housekeeping()
+
+    # -- queue -------------------------------------------------------------------------
+    def _on_change(self, change: Change) -> None:
+        if self._closed:
+            return
+        self.cache.apply(change)
+        writer = current_writer()
+        with self._queue_lock:
+            for index, controller in enumerate(self.controllers):
+                for key in controller.watch(change, writer):
+                    self._dirty[index][key] = None
+        self._wake.set()
+
+    def _schedule(self, index: int, key: Key, when: datetime) -> None:
+        with self._queue_lock:
+            known = self._scheduled.get((index, key))
+            if known is not None and known <= when:
+                return
+            self._scheduled[(index, key)] = when
+            heapq.heappush(self._timers, (when, next(self._seq), index, key))
+        self._wake.set()
+
+    def at(self, when: datetime, action: Callable[[], None]) -> None:
+        """Run ``action`` (under the control plane) once the clock reaches ``when``."""
+        step = str(next(self._step_ids))
+        self.steps.actions[step] = action
+        self._schedule(0, ("steps", "", step), when)
+
+    def _housekeeping(self) -> None:
+        now = self.clock.now()
+        self.ctx.recorder.expire(now)
+        self.at(now + _HOUSEKEEPING, self._housekeeping)
+
+    def _take_work(self, now: datetime) -> list[tuple[int, Key]]:
+        with self._queue_lock:
+            while self._timers and self._timers[0][0] <= now + _EPSILON:
+                when, _, index, key = heapq.heappop(self._timers)
+                if self._scheduled.get((index, key)) == when:
+                    del self._scheduled[(index, key)]
+                    self._dirty[index][key] = None
+            work: list[tuple[int, Key]] = []
+            for index, dirty in enumerate(self._dirty):
+                work.extend((index, key) for key in dirty)
+                dirty.clear()
+            return work
+
+    def next_due(self) -> datetime | None:
+        """When the earliest timer fires (None when nothing is scheduled)."""
+        with self._queue_lock:
+            while self._timers:
+                when, _, index, key = self._timers[0]
+                if self._scheduled.get((index, key)) == when:
+                    return when
+                heapq.heappop(self._timers)  # superseded by an earlier one
+            return None
+
+    # -- reconciling -------------------------------------------------------------------
+    def reconcile(self, *, raise_errors: bool = False) -> int:
+        """Sync every dirty or due key until none is left; returns the number of syncs."""
+        done = 0
+        with self._reconcile_lock:
+            for _ in range(_MAX_PASSES):
+                work = self._take_work(self.clock.now())
+                if not work:
+                    return done
+                for index, key in work:
+                    self._sync(index, key, raise_errors=raise_errors)
+                    done += 1
+            log.warning("the emulated control plane did not settle after %d passes", _MAX_PASSES)
+        return done
+
+    def _sync(self, index: int, key: Key, *, raise_errors: bool) -> None:
+        controller = self.controllers[index]
+        now = self.clock.now()
+        try:
+            with self.store.lock, writing_as(controller.name):
+                wake = controller.sync(key, now)
+        except StoreError as error:
+            # a conflict or a vanished object: retry later, as a workqueue's rate limiter would
+            log.debug("%s: %s/%s: %s; retrying", controller.name, key[1], key[2], error.message)
+            wake = now + _RETRY
+        except Exception as error:
+            log.exception("%s failed to sync %s", controller.name, "/".join(key))
+            self.errors.append(error)
+            if raise_errors:
+                raise
+            wake = None
+        if wake is not None:
+            self._schedule(index, key, wake)
+
+    def step(self) -> int:
+        """Reconcile until quiet at the current time (raising a component's error)."""
+        return self.reconcile(raise_errors=True)
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock ``seconds`` forward, stopping at every timer on the way."""
+        if seconds < 0:
+            raise ValueError("the clock never goes back")
+        target = self.clock.now() + timedelta(seconds=seconds)
+        while True:
+            self.step()
+            due = self.next_due()
+            now = self.clock.now()
+            if due is None or due > target:
+                break
+            if due > now:
+                self.clock.advance((due - now).total_seconds() + _EPSILON.total_seconds() / 2)
+        now = self.clock.now()
+        if target > now:
+            self.clock.advance((target - now).total_seconds())
+        self.step()
+
+    # -- background loop ---------------------------------------------------------------
+    def start(self) -> ControlPlane:
+        if self._thread is not None:
+            return self
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="sts-emulator-control-plane")
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                self.reconcile()
+            except Exception as error:  # never let the loop die silently
+                log.exception("the emulated control plane failed a pass")
+                self.errors.append(error)
+            timeout = TICK
+            due = self.next_due()
+            if due is not None:
+                ahead = (due - self.clock.now()).total_seconds()
+                timeout = min(TICK, max(self.clock.real_seconds(ahead), 0.001))
+            self._wake.wait(timeout)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def stop(self) -> None:
+        """Stop the background loop (the store keeps its state; nothing reacts any more)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._closed = True

@@ -1,0 +1,368 @@
+"""The test cluster's object store: what etcd plus the apiserver's registry do.
+
+One lock guards everything; the emulator is small and correctness beats
+concurrency here. Objects are plain JSON dicts exactly as the API returns
+them. Callers always get deep copies, so nothing outside the store can change
+stored state without going through a write that bumps ``resourceVersion`` and
+feeds watchers.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_sts_provider.testing.clock import Clock, rfc3339
+from airflow_sts_provider.testing.registry.defaults import apply_defaults
+
+Obj = dict[str, Any]
+#: ``list`` is also a Store method name; these aliases keep annotations unambiguous
+ObjList = list[Obj]
+
+#: plural resource name -> (apiVersion, kind, namespaced)
+RESOURCES: dict[str, tuple[str, str, bool]] = {
+    "namespaces": ("v1", "Namespace", False),
+    "pods": ("v1", "Pod", True),
+    "events": ("v1", "Event", True),
+    "statefulsets": ("apps/v1", "StatefulSet", True),
+    "deployments": ("apps/v1", "Deployment", True),
+    "replicasets": ("apps/v1", "ReplicaSet", True),
+    "controllerrevisions": ("apps/v1", "ControllerRevision", True),
+}
+
+#: kinds whose spec changes bump metadata.generation (as the real registry does)
+GENERATION_KINDS = frozenset({"statefulsets", "deployments", "replicasets"})
+
+
+class StoreError(Exception):
+    """A write the apiserver would refuse; ``code``/``reason`` map to a Status body."""
+
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+
+
+class Gone(StoreError):  # noqa: N818 - named after the HTTP status, as client-go's IsGone
+    """A watch asked for a resourceVersion older than the retained history."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(410, "Expired", message)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the watch history: ADDED, MODIFIED or DELETED."""
+
+    resource_version: int
+    resource: str
+    type: str
+    obj: Obj
+    #: the object as stored before this change (None for ADDED); watches use it to tell
+    #: "stopped matching the selector" (sent as DELETED) from "never matched"
+    old: Obj | None = None
+
+
+ChangeList = list[Change]
+
+
+class Store:
+    """Objects by (resource, namespace, name), a global resourceVersion and a watch log."""
+
+    def __init__(self, clock: Clock, *, history: int = 20_000) -> None:
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)
+        self._objects: dict[tuple[str, str, str], Obj] = {}
+        self._rv = itertools.count(start=1000)
+        self._last_rv = 999
+        self._log: deque[Change] = deque(maxlen=history)
+        self._floor = 999  # history at or below this resourceVersion is gone
+        self._listeners: list[Callable[[Change], None]] = []
+
+    # -- reads -------------------------------------------------------------
+    @property
+    def resource_version(self) -> int:
+        """The newest resourceVersion handed out (what a list reports)."""
+        with self.lock:
+            return self._last_rv
+
+    def get(self, resource: str, namespace: str, name: str) -> Obj | None:
+        with self.lock:
+            found = self._objects.get((resource, _ns(resource, namespace), name))
+            return copy.deepcopy(found) if found is not None else None
+
+    def list(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        predicate: Callable[[Obj], bool] | None = None,
+    ) -> list[Obj]:
+        """Objects of one resource, sorted by namespace then name (as etcd keys sort)."""
+        with self.lock:
+            items = [
+                obj
+                for (res, ns, _), obj in self._objects.items()
+                if res == resource and (namespace is None or ns == _ns(resource, namespace))
+            ]
+            items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+            return [copy.deepcopy(o) for o in items if predicate is None or predicate(o)]
+
+    # -- writes ------------------------------------------------------------
+    def create(self, resource: str, obj: Obj) -> Obj:
+        """Store a new object; fills uid, resourceVersion, creationTimestamp, generation."""
+        api_version, kind, namespaced = _resource(resource)
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+        if not meta.get("name"):
+            raise StoreError(
+                422,
+                "Invalid",
+                f"{kind}: metadata.name: Required value: name or generateName is required",
+            )
+        if namespaced:
+            meta["namespace"] = meta.get("namespace") or "default"
+        else:
+            meta.pop("namespace", None)
+        key = (resource, meta.get("namespace", ""), meta["name"])
+        with self._changed:
+            if key in self._objects:
+                raise StoreError(
+                    409, "AlreadyExists", f'{_qualified(resource)} "{meta["name"]}" already exists'
+                )
+            obj["apiVersion"], obj["kind"] = api_version, kind
+            meta["uid"] = str(uuid.uuid4())
+            meta["creationTimestamp"] = rfc3339(self.clock.now())
+            if resource in GENERATION_KINDS:
+                meta["generation"] = 1
+            apply_defaults(resource, obj, creating=True)
+            self._objects[key] = obj
+            self._record(resource, "ADDED", obj)
+            return copy.deepcopy(obj)
+
+    def snapshot(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        at: int | None = None,
+        *,
+        copies: bool = True,
+    ) -> tuple[ObjList, int]:
+        """Objects of one resource as they were at resourceVersion ``at`` (default: now).
+
+        Returns ``(objects, resourceVersion)`` read atomically, sorted like :meth:`list`.
+        Past states are rebuilt by undoing the watch history newer than ``at``; when
+        that history was compacted away this raises :class:`Gone`, as etcd does for a
+        compacted revision. ``copies=False`` returns the stored objects themselves (the
+        store never changes an object in place once stored): only for readers that
+        do not mutate, such as the API server serializing a large list page by page.
+        """
+        with self.lock:
+            current = [
+                obj
+                for (res, ns, _), obj in sorted(self._objects.items())
+                if res == resource and (namespace is None or ns == _ns(resource, namespace))
+            ]
+            if at is None or at >= self._last_rv:
+                return (copy.deepcopy(current) if copies else current), self._last_rv
+            if at < self._floor:
+                raise Gone(f"too old resource version: {at} ({self._floor})")
+            state = {
+                (o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in current
+            }
+            for change in reversed(self._log):
+                if change.resource_version <= at:
+                    break
+                if change.resource != resource:
+                    continue
+                meta = change.obj["metadata"]
+                key = (meta.get("namespace", ""), meta["name"])
+                if namespace is not None and key[0] != _ns(resource, namespace):
+                    continue
+                if change.old is None:
+                    state.pop(key, None)
+                else:
+                    state[key] = change.old
+            past = [state[k] for k in sorted(state)]
+            return (copy.deepcopy(past) if copies else past), at
+
+    def replace(self, resource: str, obj: Obj, *, expect_rv: str | None = None) -> Obj:
+        """Replace an object whole (PUT). Bumps generation when ``spec`` changed.
+
+        ``expect_rv`` gives optimistic concurrency: a stale resourceVersion is a 409 Conflict.
+        """
+        obj = copy.deepcopy(obj)
+        meta = obj["metadata"]
+        key = (resource, _ns(resource, meta.get("namespace", "")), meta["name"])
+        with self._changed:
+            old = self._objects.get(key)
+            if old is None:
+                raise StoreError(
+                    404, "NotFound", f'{_qualified(resource)} "{meta["name"]}" not found'
+                )
+            if expect_rv and expect_rv != old["metadata"]["resourceVersion"]:
+                raise StoreError(
+                    409,
+                    "Conflict",
+                    f'Operation cannot be fulfilled on {_qualified(resource)} "{meta["name"]}": '
+                    "the object has been modified; please apply your changes to the latest "
+                    "version and try again",
+                )
+            apply_defaults(resource, obj, creating=False)
+            for immutable in ("uid", "creationTimestamp", "namespace", "name"):
+                if immutable in old["metadata"]:
+                    meta[immutable] = old["metadata"][immutable]
+            if resource in GENERATION_KINDS:
+                generation = old["metadata"].get("generation", 1)
+                if obj.get("spec") != old.get("spec"):
+                    generation += 1
+                meta["generation"] = generation
+            for sticky in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                # once set, only the apiserver's delete path may change these
+                if meta.get(sticky) is None and old["metadata"].get(sticky) is not None:
+                    meta[sticky] = old["metadata"][sticky]
+            obj["apiVersion"], obj["kind"] = old["apiVersion"], old["kind"]
+            if _deletion_complete(old, obj):
+                # The last finalizer of an object being deleted is gone: remove it now,
+                # as the apiserver does inside the update that cleared the finalizers.
+                del self._objects[key]
+                self._record(resource, "DELETED", obj, old)
+                return copy.deepcopy(obj)
+            self._objects[key] = obj
+            self._record(resource, "MODIFIED", obj, old)
+            return copy.deepcopy(obj)
+
+    def update(
+        self, resource: str, namespace: str, name: str, mutate: Callable[[Obj], None]
+    ) -> Obj:
+        """Read-modify-write under the lock: the way controllers and the kubelet write."""
+        with self._changed:
+            current = self.get(resource, namespace, name)
+            if current is None:
+                raise StoreError(404, "NotFound", f'{_qualified(resource)} "{name}" not found')
+            before = copy.deepcopy(current)
+            mutate(current)
+            if current == before:
+                return current  # no-op writes do not bump resourceVersion, as in the apiserver
+            return self.replace(resource, current)
+
+    def delete(self, resource: str, namespace: str, name: str) -> Obj:
+        """Remove an object now (graceful pod deletion is the caller's business)."""
+        key = (resource, _ns(resource, namespace), name)
+        with self._changed:
+            old = self._objects.pop(key, None)
+            if old is None:
+                raise StoreError(404, "NotFound", f'{_qualified(resource)} "{name}" not found')
+            gone = copy.deepcopy(old)  # ``old`` stays as it was: readers may hold it
+            self._record(resource, "DELETED", gone, old)
+            return copy.deepcopy(gone)
+
+    # -- watch -------------------------------------------------------------
+    def changes_since(self, resource_version: int, resource: str | None = None) -> ChangeList:
+        """History after ``resource_version``; raises :class:`Gone` if it was compacted away."""
+        with self.lock:
+            if resource_version < self._floor:
+                raise Gone(f"too old resource version: {resource_version} ({self._floor})")
+            newer: ChangeList = []
+            for change in reversed(self._log):  # newest first: stop at the first old entry
+                if change.resource_version <= resource_version:
+                    break
+                if resource is None or change.resource == resource:
+                    newer.append(change)
+            newer.reverse()
+            return newer
+
+    def wait_for_change(self, after: int, timeout: float) -> bool:
+        """Block until a write newer than ``after`` happens or ``timeout`` real seconds pass."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._last_rv > after, timeout=timeout)
+
+    def compact(self) -> None:
+        """Forget all watch history (a test's way to force 410 Gone on old resourceVersions)."""
+        with self.lock:
+            self._log.clear()
+            self._floor = self._last_rv
+
+    def add_listener(self, listener: Callable[[Change], None]) -> None:
+        """Call ``listener`` (under the store lock) after every write; used to wake controllers."""
+        with self.lock:
+            self._listeners.append(listener)
+
+    def _record(self, resource: str, type_: str, obj: Obj, old: Obj | None = None) -> None:
+        rv = next(self._rv)
+        self._last_rv = rv
+        obj["metadata"]["resourceVersion"] = str(rv)
+        change = Change(rv, resource, type_, copy.deepcopy(obj), old)
+        if len(self._log) == self._log.maxlen:
+            self._floor = self._log[0].resource_version
+        self._log.append(change)
+        for listener in self._listeners:
+            listener(change)
+        self._changed.notify_all()
+
+
+def _resource(resource: str) -> tuple[str, str, bool]:
+    try:
+        return RESOURCES[resource]
+    except KeyError:
+        raise StoreError(
+            404, "NotFound", f"the server could not find the requested resource ({resource})"
+        ) from None
+
+
+def _ns(resource: str, namespace: str) -> str:
+    return namespace if _resource(resource)[2] else ""
+
+
+def _qualified(resource: str) -> str:
+    api_version = RESOURCES.get(resource, ("v1", "", True))[0]
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    return f"{resource}.{group}" if group else resource
+
+
+def _deletion_complete(old: Obj, new: Obj) -> bool:
+    """An update finished a deletion: marked, no finalizers left, no grace period pending.
+
+    Mirrors the apiserver's ``ShouldDeleteDuringUpdate``: a pod still in its graceful
+    termination (``deletionGracePeriodSeconds`` > 0) stays until the kubelet deletes it.
+    """
+    meta = new["metadata"]
+    return (
+        bool(meta.get("deletionTimestamp"))
+        and not meta.get("finalizers")
+        and old["metadata"].get("deletionGracePeriodSeconds") == 0
+    )
+
+
+def owned_by(obj: Obj, owner: Obj) -> bool:
+    """True when ``obj`` has a controller ownerReference to ``owner``'s uid."""
+    uid = owner["metadata"]["uid"]
+    return any(
+        ref.get("uid") == uid and ref.get("controller")
+        for ref in obj["metadata"].get("ownerReferences", [])
+    )
+
+
+def controller_ref(owner: Obj) -> Obj:
+    """The ownerReference a controller puts on what it creates."""
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def names(objs: Iterable[Obj]) -> list[str]:
+    return [o["metadata"]["name"] for o in objs]

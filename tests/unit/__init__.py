@@ -1,0 +1,1 @@
+"""Tests that need no cluster and no Airflow metadata DB: the rules, pure helpers."""
