@@ -50,6 +50,11 @@ from airflow_sts_provider.hooks._kube_io import (
     transient,
     warning_event_lines,
 )
+from airflow_sts_provider.hooks.credentials import (
+    configuration_secrets,
+    kubeconfig_secrets,
+    mask,
+)
 from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
 
 __all__ = [
@@ -77,15 +82,6 @@ def _is_certificate_error(exc: BaseException) -> bool:
         ) and "CERTIFICATE_VERIFY_FAILED" in str(candidate):
             return True
     return False
-
-
-def read_kubeconfig(path: str) -> dict[str, Any]:
-    """A kubeconfig file as a dict, to ship to the triggerer (which may not have the file)."""
-    with open(path, encoding="utf-8") as handle:
-        loaded = yaml.safe_load(handle)
-    if not isinstance(loaded, dict):
-        raise ValueError(f"{path} is not a kubeconfig (expected a YAML mapping)")
-    return loaded
 
 
 @dataclass
@@ -211,35 +207,46 @@ class StatefulSetHook(KubernetesHook):
         }
         return self._with_events(verdict, ns, uids)
 
-    def trigger_connection_kwargs(self) -> dict[str, Any]:
-        """What the triggerer needs to reach the same cluster (as the cncf pod operator ships it).
+    def get_conn(self) -> Any:
+        """The cncf client, with what it authenticates with registered as secrets to mask."""
+        api_client = super().get_conn()
+        secrets = configuration_secrets(getattr(api_client, "configuration", None))
+        secrets += kubeconfig_secrets(self._connection_kubeconfig())
+        mask(secrets)
+        return api_client
 
-        The async hook ignores ``config_file`` (apache/airflow#72301) and, with no
-        configuration at all, never tries in-cluster: so ship the connection's extras,
-        and when they hold no cluster configuration, what this hook actually used
-        (in-cluster, or the kubeconfig file named by ``KUBECONFIG``). Airflow stores
-        trigger arguments encrypted in its metadata DB.
+    def trigger_connection_kwargs(self) -> dict[str, Any]:
+        """How the triggerer reaches the same cluster, without a single secret.
+
+        Trigger arguments are stored in clear in Airflow's metadata DB, so the
+        connection travels by id only and the triggerer resolves it itself. When the
+        connection holds no cluster configuration, this hook fell back to in-cluster
+        or to a kubeconfig file; the async hook tries neither by itself, so ship that
+        choice: ``in_cluster=True``, or the file's *path* (``config_file``), which the
+        triggerer must be able to read (the trigger says so clearly when it cannot).
         """
-        extras = dict(self.conn_extras or {})
-        shipped: dict[str, Any] = {
-            "connection_extras": extras or None,
-            "in_cluster": None,
-            "config_dict": self.config_dict,
-            "cluster_context": self.cluster_context,
-        }
         configured = self.config_dict or any(
             self._get_field(key)  # type: ignore[no-untyped-call]
             for key in ("in_cluster", "kube_config", "kube_config_path")
         )
         if configured:
-            return shipped
+            return {}
         if self.is_in_cluster:
-            shipped["in_cluster"] = True
-            return shipped
+            return {"in_cluster": True}
         path = self.config_file or os.environ.get("KUBECONFIG", "")
         if path and os.pathsep not in path and os.path.isfile(path):
-            shipped["config_dict"] = read_kubeconfig(path)
-        return shipped
+            return {"config_file": os.path.abspath(path)}
+        return {}
+
+    def _connection_kubeconfig(self) -> Any:
+        """The connection's inline ``kube_config`` as a dict, for masking (never logged)."""
+        value = self._get_field("kube_config")  # type: ignore[no-untyped-call]
+        if isinstance(value, str):
+            try:
+                return yaml.safe_load(value)
+            except yaml.YAMLError:
+                return None
+        return value
 
     # ------------------------------------------------------------------ internals
 

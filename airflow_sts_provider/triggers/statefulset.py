@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -30,6 +31,7 @@ import aiohttp
 from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 from kubernetes_asyncio import client as async_client
+from kubernetes_asyncio import config as async_config
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from airflow_sts_provider.hooks._kube_io import (
@@ -59,6 +61,7 @@ from airflow_sts_provider.hooks._kube_io import (
     warning_event_lines,
     where,
 )
+from airflow_sts_provider.hooks.credentials import amask, configuration_secrets
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
 
 __all__ = [
@@ -81,14 +84,39 @@ _NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 class _TriggerKubeHook(AsyncKubernetesHook):
-    """The cncf async hook, plus the connection's ``disable_verify_ssl`` it does not apply."""
+    """The cncf async hook, plus what it does not do: ``disable_verify_ssl``, ``config_file``
+    (apache/airflow#72301) and masking the credentials it loaded."""
 
     async def _load_config(self) -> None:
-        await super()._load_config()  # type: ignore[no-untyped-call]
+        if self.config_file and not self._config_loaded:
+            await self._load_config_file(self.config_file)
+        else:
+            await super()._load_config()  # type: ignore[no-untyped-call]
         flag = await self._get_field("disable_verify_ssl")  # type: ignore[no-untyped-call]
         verify_off = flag is True or (isinstance(flag, str) and flag.strip().lower() == "true")
         if verify_off and self.client_configuration is not None:
             self.client_configuration.verify_ssl = False
+        await amask(configuration_secrets(self.client_configuration))
+
+    async def _load_config_file(self, path: str) -> None:
+        """The kubeconfig file the worker used, read where the triggerer runs."""
+        if not os.path.isfile(path):
+            raise KubernetesApiCallError(
+                f"the worker reached the cluster through the kubeconfig file {path} (KUBECONFIG), "
+                "which the triggerer cannot read; set kube_config or kube_config_path on the "
+                f"connection {self.conn_id!r}, or make that file available to the triggerer",
+                verb="get",
+                resource="kubeconfig",
+                namespace=None,
+            )
+        if self.client_configuration is None:
+            self.client_configuration = async_client.Configuration()
+        await async_config.load_kube_config(
+            config_file=path,
+            client_configuration=self.client_configuration,
+            context=self.cluster_context or await self._get_field("cluster_context"),  # type: ignore[no-untyped-call]
+        )
+        self._config_loaded = True
 
 
 class _WatchSpec(NamedTuple):
@@ -241,10 +269,12 @@ class WorkloadRunningTrigger(BaseTrigger):
     :param name: the workload's name.
     :param namespace: its namespace (resolved by the sensor).
     :param kubernetes_conn_id: the ``kubernetes`` connection.
-    :param connection_extras: that connection's extras, shipped by the sensor because the
-        triggerer may not resolve connections the way the worker did.
-    :param config_dict: a kubeconfig as a dict, when the worker used its ``KUBECONFIG`` file.
     :param in_cluster: the worker reached the API in-cluster with no configuration.
+    :param config_file: path of the kubeconfig file the worker used when the connection
+        holds no configuration (the triggerer reads it there; never its contents).
+    :param connection_extras: deprecated, for triggers deferred by 0.1: extras in clear.
+        Never sent any more; the triggerer resolves ``kubernetes_conn_id`` itself.
+    :param config_dict: deprecated likewise (a kubeconfig in clear in the metadata DB).
     :param cluster_context: kubeconfig context to use.
     :param policy: :class:`ReadinessPolicy` fields as a dict.
     :param fail_fast: fire ``failed`` on a FAILED verdict (else keep waiting).
@@ -260,9 +290,10 @@ class WorkloadRunningTrigger(BaseTrigger):
         name: str,
         namespace: str,
         kubernetes_conn_id: str | None = "kubernetes_default",
+        in_cluster: bool | None = None,
+        config_file: str | None = None,
         connection_extras: dict[str, Any] | None = None,
         config_dict: dict[str, Any] | None = None,
-        in_cluster: bool | None = None,
         cluster_context: str | None = None,
         policy: dict[str, Any] | None = None,
         fail_fast: bool = True,
@@ -276,6 +307,7 @@ class WorkloadRunningTrigger(BaseTrigger):
         self.connection_extras = connection_extras
         self.config_dict = config_dict
         self.in_cluster = in_cluster
+        self.config_file = config_file
         self.cluster_context = cluster_context
         self.policy = dict(policy or {})
         self.fail_fast = fail_fast
@@ -286,28 +318,34 @@ class WorkloadRunningTrigger(BaseTrigger):
         self._logged: tuple[Any, ...] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        """Everything needed to rebuild this trigger in the triggerer process."""
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "name": self.name,
-                "namespace": self.namespace,
-                "kubernetes_conn_id": self.kubernetes_conn_id,
-                "connection_extras": self.connection_extras,
-                "config_dict": self.config_dict,
-                "in_cluster": self.in_cluster,
-                "cluster_context": self.cluster_context,
-                "policy": self.policy,
-                "fail_fast": self.fail_fast,
-                "check_interval": self.check_interval,
-                "deadline": self.deadline,
-            },
-        )
+        """Everything needed to rebuild this trigger in the triggerer: no credentials.
+
+        Airflow stores these arguments in clear in its metadata DB; the connection
+        goes by id. The deprecated ``connection_extras``/``config_dict`` are kept only
+        for a trigger that was deferred with them, so it survives a triggerer restart.
+        """
+        kwargs: dict[str, Any] = {
+            "name": self.name,
+            "namespace": self.namespace,
+            "kubernetes_conn_id": self.kubernetes_conn_id,
+            "in_cluster": self.in_cluster,
+            "config_file": self.config_file,
+            "cluster_context": self.cluster_context,
+            "policy": self.policy,
+            "fail_fast": self.fail_fast,
+            "check_interval": self.check_interval,
+            "deadline": self.deadline,
+        }
+        for legacy in ("connection_extras", "config_dict"):
+            if getattr(self, legacy) is not None:
+                kwargs[legacy] = getattr(self, legacy)
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def _hook(self) -> AsyncKubernetesHook:
         return _TriggerKubeHook(
             conn_id=self.kubernetes_conn_id,
             in_cluster=self.in_cluster,
+            config_file=self.config_file,
             config_dict=self.config_dict,
             cluster_context=self.cluster_context,
             connection_extras=self.connection_extras,

@@ -140,3 +140,13 @@ def clock_starts_at_first_look(
     finally:
         stop.set()
         driver.join(timeout=10)
+
+
+def stored_trigger_kwargs() -> list[str]:
+    """The ``kwargs`` column of every trigger row, exactly as the metadata DB holds it."""
+    from airflow.utils.session import create_session
+    from sqlalchemy import text
+
+    with create_session() as session:
+        rows = session.execute(text("SELECT kwargs FROM trigger")).all()
+    return [str(row[0]) for row in rows]

@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from airflow_sts_provider.testing.cluster import EmulatedCluster
-from tests.provider.runs import DagResult, RequestSpy, clock_starts_at_first_look, run_dag
+from tests.provider.runs import (
+    DagResult,
+    RequestSpy,
+    clock_starts_at_first_look,
+    run_dag,
+    stored_trigger_kwargs,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SPEED = 20
@@ -253,6 +259,24 @@ def test_deferrable_succeeds_through_the_trigger(
     assert result.log_of("running trigger in line")
     assert result.xcom["wait"]["state"] == "ready"
     assert result.reschedules["wait"] == 0  # it deferred instead
+
+
+def test_a_deferred_sensor_stores_no_credential_in_the_metadata_db(
+    held: EmulatedCluster, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Trigger arguments are stored in clear: the connection must travel by id only."""
+    held.apply_scenario("healthy")
+    with clock_starts_at_first_look(held):
+        result = run("sts_gate_deferrable", capfd, "healthy")
+    assert result.tasks == {"wait": "success", "consume": "success"}
+    rows = stored_trigger_kwargs()
+    assert rows, "the deferral left no trigger row to inspect"
+    kubeconfig = held.kubeconfig
+    secrets = [held.token, kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"]]
+    for row in rows:
+        for secret in secrets:
+            assert secret and secret not in row
+    assert held.token not in result.output  # nor in any log line of the run
 
 
 def test_deferrable_fails_fast_through_the_trigger(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,11 +20,21 @@ from airflow_sts_provider.triggers.statefulset import (
     trigger_for,
 )
 
+#: The connection the triggers resolve by id, as in the triggerer: never shipped in kwargs.
+CONN_ID = "sts_trigger_test"
+CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"
+
 
 @pytest.fixture
 def cluster() -> Iterator[EmulatedCluster]:
     with EmulatedCluster(speed=20) as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def _forget_connection() -> Iterator[None]:
+    yield
+    os.environ.pop(CONN_ENV, None)  # set by make(); must not leak into other tests
 
 
 def make(
@@ -35,11 +46,11 @@ def make(
     timeout: float = 60,
     **kwargs: Any,
 ) -> WorkloadRunningTrigger:
+    os.environ[CONN_ENV] = cluster.airflow_connection_json()
     return cls(
         name=name,
         namespace="default",
-        kubernetes_conn_id=None,
-        connection_extras={"kube_config": cluster.kubeconfig},
+        kubernetes_conn_id=CONN_ID,
         policy={"min_stable_seconds": window},
         check_interval=0.5,
         deadline=time.time() + timeout,
@@ -61,7 +72,7 @@ def test_serialize_round_trips_through_its_classpath() -> None:
     trigger = StatefulSetRunningTrigger(
         name="web",
         namespace="shop",
-        connection_extras={"namespace": "shop"},
+        kubernetes_conn_id="k8s_shop",
         policy={"min_stable_seconds": 30.0},
         check_interval=5,
         deadline=123.0,
@@ -159,3 +170,66 @@ rules:
         event = fire(make(StatefulSetRunningTrigger, locked, "healthy"))
     assert event["status"] == "error"
     assert "cannot watch" in event["message"]
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+def test_a_kubeconfig_file_travels_as_its_path_and_is_read_in_the_triggerer(
+    cluster: EmulatedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection without cluster configuration: the worker used KUBECONFIG; ship its path."""
+    from airflow_sts_provider.hooks.statefulset import StatefulSetHook
+
+    monkeypatch.setenv(CONN_ENV, json.dumps({"conn_type": "kubernetes"}))
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig_path))
+    # The client reads KUBECONFIG once, at import; a worker sets it before starting.
+    from kubernetes.config import kube_config
+
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(cluster.kubeconfig_path))
+    shipped = StatefulSetHook(kubernetes_conn_id=CONN_ID).trigger_connection_kwargs()
+    assert shipped == {"config_file": str(cluster.kubeconfig_path)}
+    cluster.apply_scenario("healthy")
+    trigger = StatefulSetRunningTrigger(
+        name="healthy",
+        namespace="default",
+        kubernetes_conn_id=CONN_ID,
+        policy={"min_stable_seconds": 20},
+        check_interval=0.5,
+        deadline=time.time() + 60,
+        **shipped,
+    )
+    assert cluster.token not in json.dumps(trigger.serialize())
+    assert fire(trigger)["status"] == "success"
+
+
+def test_a_kubeconfig_file_the_triggerer_cannot_read_is_one_clear_error(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CONN_ENV, json.dumps({"conn_type": "kubernetes"}))
+    missing = tmp_path / "kubeconfig"
+    trigger = StatefulSetRunningTrigger(
+        name="web",
+        namespace="default",
+        kubernetes_conn_id=CONN_ID,
+        config_file=str(missing),
+        deadline=time.time() + 30,
+    )
+    event = fire(trigger)
+    assert event["status"] == "error"
+    assert str(missing) in event["message"]
+    assert "kube_config_path" in event["message"]
+
+
+def test_the_hook_registers_the_token_it_authenticates_with_as_a_secret(
+    cluster: EmulatedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+
+    from airflow_sts_provider.hooks.statefulset import StatefulSetHook
+
+    monkeypatch.setenv(CONN_ENV, cluster.airflow_connection_json())
+    token = cluster.token
+    assert token and token in str(redact(f"Authorization: Bearer {token}"))
+    StatefulSetHook(kubernetes_conn_id=CONN_ID).get_conn()
+    assert token not in str(redact(f"Authorization: Bearer {token}"))
