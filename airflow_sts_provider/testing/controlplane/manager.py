@@ -29,9 +29,9 @@ from airflow_sts_provider.testing.controlplane.deployment import DeploymentContr
 from airflow_sts_provider.testing.controlplane.events import EventRecorder
 from airflow_sts_provider.testing.controlplane.gc import GarbageCollector
 from airflow_sts_provider.testing.controlplane.replicaset import ReplicaSetController
-from airflow_sts_provider.testing.controlplane.scheduler import NODES, Scheduler
+from airflow_sts_provider.testing.controlplane.scheduler import Scheduler
 from airflow_sts_provider.testing.controlplane.statefulset import StatefulSetController
-from airflow_sts_provider.testing.nodes.kubelet import Kubelet
+from airflow_sts_provider.testing.nodes.kubelet import NODES, Kubelet
 from airflow_sts_provider.testing.registry.deletion import Deleter
 from airflow_sts_provider.testing.registry.store import RESOURCES, Change, Store, StoreError
 

@@ -18,9 +18,9 @@ from airflow_sts_provider.testing.controlplane.base import Context, Controller
 from airflow_sts_provider.testing.controlplane.cache import Key, key_of
 from airflow_sts_provider.testing.controlplane.util import parse_time, seconds
 from airflow_sts_provider.testing.nodes.behaviour import BehaviourError, behaviour_of
+from airflow_sts_provider.testing.nodes.kubelet import NODES
 from airflow_sts_provider.testing.registry.store import Change, Obj
 
-NODES = ("node-1", "node-2", "node-3")
 #: ``podMaxInUnschedulablePodsDuration``: how often an unschedulable pod is retried anyway
 RETRY_UNSCHEDULABLE = timedelta(minutes=5)
 
