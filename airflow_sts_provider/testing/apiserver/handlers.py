@@ -19,7 +19,7 @@ from airflow_sts_provider.testing.apiserver.faults import Faults
 from airflow_sts_provider.testing.apiserver.request import ApiRequest, Reply, WatchReply
 from airflow_sts_provider.testing.apiserver.router import ResourceRequest
 from airflow_sts_provider.testing.clock import Clock
-from airflow_sts_provider.testing.registry.deletion import DeleteOptions, Deleter
+from airflow_sts_provider.testing.registry.deletion import POLICIES, DeleteOptions, Deleter
 from airflow_sts_provider.testing.registry.paging import (
     EXPIRED_MESSAGE,
     ContinueToken,
@@ -494,14 +494,14 @@ class Api:
 
     # -- deletes -------------------------------------------------------------------------
     def delete(self, req: ApiRequest, route: ResourceRequest) -> Reply:
-        options = DeleteOptions.parse(req)
+        options = _delete_options(req)
         return Reply(200, self.deleter.delete(route.resource, self._current(route), options))
 
     def delete_collection(self, req: ApiRequest, route: ResourceRequest) -> Reply:
         if route.subresource is not None or route.resource == "namespaces":
             raise _method_not_allowed("DELETE")
         matches = self._selectors(req, route.resource)
-        options = DeleteOptions.parse(req)
+        options = _delete_options(req)
         deleted: list[Obj] = []
         for obj in self.store.list(route.resource, route.namespace):
             if not matches(obj):
@@ -592,3 +592,34 @@ def _scale_of(obj: Obj) -> Obj:
             "selector": format_label_selector(obj.get("spec", {}).get("selector")),
         },
     }
+
+
+def _delete_options(req: ApiRequest) -> DeleteOptions:
+    """``DeleteOptions`` from the body when there is one, else from the query string."""
+    body = req.json_body(allow_empty=True)
+    if body is not None:
+        if not isinstance(body, dict):
+            raise bad_request("DeleteOptions must be an object")
+        source: dict[str, Any] = body
+        dry_run = bool(body.get("dryRun"))
+    else:
+        source = dict(req.query)
+        dry_run = req.query.get("dryRun") == "All"
+        if req.query.get("gracePeriodSeconds") not in (None, ""):
+            source["gracePeriodSeconds"] = req.integer("gracePeriodSeconds")
+    policy = source.get("propagationPolicy")
+    orphan = source.get("orphanDependents")
+    if policy is None and orphan in (True, "true", "True", "1"):
+        policy = "Orphan"
+    if policy is not None and policy not in POLICIES:
+        raise bad_request(
+            f'propagationPolicy: Unsupported value: "{policy}": supported values: '
+            '"Foreground", "Background", "Orphan"'
+        )
+    grace = source.get("gracePeriodSeconds")
+    return DeleteOptions(
+        grace_period=None if grace is None else int(grace),
+        propagation=policy,
+        preconditions=source.get("preconditions") or None,
+        dry_run=dry_run or req.query.get("dryRun") == "All",
+    )

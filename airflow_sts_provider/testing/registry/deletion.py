@@ -16,8 +16,8 @@ The controllers and the kubelet build on these rules, as on a real cluster:
   removes them when an update clears the last finalizer.
 * namespaces: marked Terminating, emptied, removed (synchronously here).
 
-Like the apiserver, options come from the body when there is one, else from the
-query string.
+The API server reads the options from the body when there is one, else from the
+query string (``apiserver.handlers``); here they arrive as :class:`DeleteOptions`.
 """
 
 from __future__ import annotations
@@ -25,13 +25,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from airflow_sts_provider.testing.apiserver.request import ApiRequest
 from airflow_sts_provider.testing.clock import Clock, rfc3339
 from airflow_sts_provider.testing.registry.status import (
     ApiError,
-    bad_request,
     details,
     success_body,
 )
@@ -47,36 +44,6 @@ class DeleteOptions:
     propagation: str | None = None
     preconditions: Obj | None = None
     dry_run: bool = False
-
-    @classmethod
-    def parse(cls, req: ApiRequest) -> DeleteOptions:
-        body = req.json_body(allow_empty=True)
-        if body is not None:
-            if not isinstance(body, dict):
-                raise bad_request("DeleteOptions must be an object")
-            source: dict[str, Any] = body
-            dry_run = bool(body.get("dryRun"))
-        else:
-            source = dict(req.query)
-            dry_run = req.query.get("dryRun") == "All"
-            if req.query.get("gracePeriodSeconds") not in (None, ""):
-                source["gracePeriodSeconds"] = req.integer("gracePeriodSeconds")
-        policy = source.get("propagationPolicy")
-        orphan = source.get("orphanDependents")
-        if policy is None and orphan in (True, "true", "True", "1"):
-            policy = "Orphan"
-        if policy is not None and policy not in POLICIES:
-            raise bad_request(
-                f'propagationPolicy: Unsupported value: "{policy}": supported values: '
-                '"Foreground", "Background", "Orphan"'
-            )
-        grace = source.get("gracePeriodSeconds")
-        return cls(
-            grace_period=None if grace is None else int(grace),
-            propagation=policy,
-            preconditions=source.get("preconditions") or None,
-            dry_run=dry_run or req.query.get("dryRun") == "All",
-        )
 
 
 class Deleter:
