@@ -101,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace, codes: list[int]) -> int:
     from airflow_sts_provider.testing.apiserver.faults import Faults
+    from airflow_sts_provider.testing.apiserver.tls import MissingExtraError
     from airflow_sts_provider.testing.cluster import EmulatedCluster
 
     try:
@@ -115,15 +116,19 @@ def _serve(args: argparse.Namespace, codes: list[int]) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    cluster = EmulatedCluster(
-        speed=args.speed,
-        tls=not args.insecure_http,
-        token=args.token,
-        role=args.role,
-        faults=faults,
-        host=args.host,
-        port=args.port,
-    )
+    try:
+        cluster = EmulatedCluster(
+            speed=args.speed,
+            tls=not args.insecure_http,
+            token=args.token,
+            role=args.role,
+            faults=faults,
+            host=args.host,
+            port=args.port,
+        )
+    except MissingExtraError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     with cluster:
         kubeconfig = cluster.kubeconfig_path
         if args.kubeconfig_out is not None:

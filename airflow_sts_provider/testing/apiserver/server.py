@@ -2,7 +2,7 @@
 
 Built on the standard library's threading HTTP server (HTTP/1.1, keep-alive,
 chunked watch bodies) so the emulator has no heavy dependency. TLS uses a
-throwaway CA made by ``trustme`` at start; the kubeconfig carries that CA, so
+throwaway CA made by ``trustme`` (:mod:`.tls`); the kubeconfig carries that CA, so
 clients verify the server's certificate exactly as against a production
 cluster (and kubectl, which only sends bearer tokens over TLS, authenticates).
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import hmac
 import json
 import logging
@@ -39,6 +38,7 @@ from airflow_sts_provider.testing.apiserver.handlers import Api
 from airflow_sts_provider.testing.apiserver.rbac import Attributes, Authorizer, verb_for
 from airflow_sts_provider.testing.apiserver.request import ApiRequest, Reply, WatchReply
 from airflow_sts_provider.testing.apiserver.router import Discovery, ResourceRequest, resolve
+from airflow_sts_provider.testing.apiserver.tls import make_tls, require_trustme
 from airflow_sts_provider.testing.clock import Clock
 from airflow_sts_provider.testing.registry.status import (
     FAULT_MESSAGES,
@@ -81,6 +81,8 @@ class ApiServer:
         continue_ttl: float = 300.0,
         bookmark_interval: float = 1.0,
     ) -> None:
+        if tls:
+            require_trustme()  # fail here, in one line, not at start() deep in a thread
         self.store = store
         self.clock = clock
         self.host = host
@@ -109,7 +111,7 @@ class ApiServer:
         if self._httpd is not None:
             raise RuntimeError("server already started")
         if self.tls:
-            self._ssl, self.ca_pem = _make_tls()
+            self._ssl, self.ca_pem = make_tls()
         self._ensure_namespaces()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         server_class = type("_Server", (_HttpServer,), {"address_family": family})
@@ -261,19 +263,6 @@ class ApiServer:
         if route.doc == "group":
             return discovery.api_group(route.group)
         return discovery.api_resource_list(route.group, route.version)
-
-
-@functools.lru_cache(maxsize=1)
-def _make_tls() -> tuple[ssl.SSLContext, bytes]:
-    """One throwaway CA and server certificate per process (making them costs ~0.2 s)."""
-    import trustme
-
-    ca = trustme.CA(organization_name="airflow-sts-provider test cluster")
-    cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
-    context.set_alpn_protocols(["http/1.1"])  # no HTTP/2 here: Go clients must not try it
-    return context, ca.cert_pem.bytes()
 
 
 class _HttpServer(ThreadingHTTPServer):
