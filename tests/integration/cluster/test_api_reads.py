@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.emulator.conftest import ApiCluster
+from tests.integration.cluster.conftest import ApiCluster
 
 LABELLED = {
     "web-0": {"app": "web", "tier": "front", "zone": "a"},

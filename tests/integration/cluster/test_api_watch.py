@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.watch.watch import iter_resp_lines
 
-from tests.emulator.conftest import ApiCluster, raw_request
+from tests.integration.cluster.conftest import ApiCluster, raw_request
 
 
 def _events(api_client: Any, **kwargs: Any) -> list[tuple[str, str]]:
@@ -278,9 +278,11 @@ def test_a_watch_sees_every_concurrent_write_once_and_in_order(
 
     def write() -> None:
         for i in range(1, writes + 1):
-            api_cluster.store.update(
-                "pods", "default", "p", lambda p, i=i: p["metadata"]["labels"].update(n=str(i))
-            )
+
+            def relabel(pod: dict[str, Any], n: str = str(i)) -> None:
+                pod["metadata"]["labels"].update(n=n)
+
+            api_cluster.store.update("pods", "default", "p", relabel)
             if i % 10 == 0:  # other resources interleave in the store's history
                 api_cluster.store.create(
                     "events", {"metadata": {"name": f"e{i}", "namespace": "default"}}

@@ -21,7 +21,7 @@ import pytest
 from airflow_sts_provider.testing.cluster import EmulatedCluster
 
 KUBECTL = shutil.which("kubectl")
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed here")
 
 

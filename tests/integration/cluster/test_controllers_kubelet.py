@@ -19,7 +19,7 @@ from airflow_sts_provider.testing import scenarios
 from airflow_sts_provider.testing.nodes.behaviour import Behaviour, BehaviourError, parse_behaviour
 from airflow_sts_provider.testing.nodes.messages import go_duration, image_error_message
 from airflow_sts_provider.testing.registry.deletion import DeleteOptions, Deleter
-from tests.emulator.conftest import Sim, is_ready, pod_template, sts_manifest
+from tests.integration.cluster.conftest import Sim, is_ready, pod_template, sts_manifest
 
 Pod = dict[str, Any]
 

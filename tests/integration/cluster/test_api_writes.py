@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.emulator.conftest import ApiCluster, raw_request
+from tests.integration.cluster.conftest import ApiCluster, raw_request
 
 STS = "/apis/apps/v1/namespaces/default/statefulsets"
 

@@ -12,7 +12,7 @@ import urllib3
 from kubernetes import client
 
 from airflow_sts_provider.testing.apiserver.faults import Faults
-from tests.emulator.conftest import ApiCluster, raw_request
+from tests.integration.cluster.conftest import ApiCluster, raw_request
 
 PODS = "/api/v1/namespaces/default/pods"
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import pytest
 from kubernetes_asyncio import client, config, watch
 
-from tests.emulator.conftest import ApiCluster
+from tests.integration.cluster.conftest import ApiCluster
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ import pytest
 
 from airflow_sts_provider.testing.controlplane.statefulset import revision_data, revision_hash
 from airflow_sts_provider.testing.controlplane.util import SAFE_ALPHABET, parse_time
-from tests.emulator.conftest import Sim, is_ready, pod_template, sts_manifest
+from tests.integration.cluster.conftest import Sim, is_ready, pod_template, sts_manifest
 
 
 def revision(pod: dict[str, Any]) -> str:

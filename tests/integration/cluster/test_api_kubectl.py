@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_sts_provider.testing.apiserver.rbac import Authorizer
-from tests.emulator.conftest import ApiCluster
+from tests.integration.cluster.conftest import ApiCluster
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed here")

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from airflow_sts_provider.testing.controlplane.util import SAFE_ALPHABET
-from tests.emulator.conftest import Sim, deployment_manifest, is_ready, pod_template
+from tests.integration.cluster.conftest import Sim, deployment_manifest, is_ready, pod_template
 
 REVISION = "deployment.kubernetes.io/revision"
 

@@ -19,7 +19,7 @@ import yaml
 from airflow_sts_provider.testing.cluster import EmulatedCluster
 from airflow_sts_provider.testing.scenarios import SCENARIOS
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 STATEFULSET_YAML = """
 apiVersion: apps/v1

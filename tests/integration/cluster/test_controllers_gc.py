@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.emulator.conftest import Sim, deployment_manifest, is_ready, pod_template, sts_manifest
+from tests.integration.cluster.conftest import (
+    Sim,
+    deployment_manifest,
+    is_ready,
+    pod_template,
+    sts_manifest,
+)
 
 
 def ready_set(sim: Sim, count: int = 2) -> Sim:

@@ -13,7 +13,7 @@ from kubernetes import client, config
 
 from airflow_sts_provider.testing.apiserver.rbac import Attributes, Authorizer
 from airflow_sts_provider.testing.apiserver.server import ApiServer
-from tests.emulator.conftest import ApiCluster, raw_request
+from tests.integration.cluster.conftest import ApiCluster, raw_request
 
 WORKER_ROLE = """\
 apiVersion: rbac.authorization.k8s.io/v1

@@ -1,0 +1,1 @@
+"""Tests that run the test cluster: real sockets, the real kubernetes clients, kubectl."""
