@@ -4,6 +4,11 @@
 ``Clock`` are exported lazily: this package is imported by the pytest plugin in
 every pytest run of anyone who installs the provider, so importing it must not
 pull in trustme, kubernetes, yaml or Airflow.
+
+Layers, each importing only the ones below it: ``apiserver`` (the HTTP front),
+``controlplane`` (controllers, scheduler, garbage collector) and ``nodes`` (kubelets,
+pod behaviours) stand on ``registry`` (the object store and its semantics); on top,
+``cluster`` (the facade), ``scenarios``, the CLI and the pytest plugin.
 """
 
 from __future__ import annotations
