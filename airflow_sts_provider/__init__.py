@@ -35,19 +35,30 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": "Kubernetes StatefulSet readiness",
-                "python-modules": ["airflow_sts_provider.hooks.statefulset"],
+                "python-modules": [
+                    "airflow_sts_provider.hooks.statefulset",
+                    "airflow_sts_provider.hooks.workload",
+                ],
             }
         ],
         "sensors": [
             {
                 "integration-name": "Kubernetes StatefulSet readiness",
-                "python-modules": ["airflow_sts_provider.sensors.statefulset"],
+                "python-modules": [
+                    "airflow_sts_provider.sensors.statefulset",
+                    "airflow_sts_provider.sensors.deployment",
+                    "airflow_sts_provider.sensors.pod",
+                ],
             }
         ],
         "triggers": [
             {
                 "integration-name": "Kubernetes StatefulSet readiness",
-                "python-modules": ["airflow_sts_provider.triggers.statefulset"],
+                "python-modules": [
+                    "airflow_sts_provider.triggers.statefulset",
+                    "airflow_sts_provider.triggers.deployment",
+                    "airflow_sts_provider.triggers.pod",
+                ],
             }
         ],
     }

@@ -8,11 +8,25 @@ from typing import Any
 
 import pytest
 
-from airflow_sts_provider.hooks import _kube_io as io
+from airflow_sts_provider.exceptions import (
+    ContinueExpiredError,
+    KubernetesApiCallError,
+    KubernetesPermissionError,
+    NotFoundError,
+    TransientKubernetesError,
+)
+from airflow_sts_provider.hooks.clock import ServerClock, parse_date_header
+from airflow_sts_provider.hooks.events import event_field_selector, warning_event_lines
+from airflow_sts_provider.hooks.paging import Pager
+from airflow_sts_provider.hooks.reads import label_selector
+from airflow_sts_provider.hooks.wire import Request, error_for_status, status_message
+from airflow_sts_provider.kinds import kind_of
 from airflow_sts_provider.readiness import PodReport, ReadinessPolicy, State, Verdict
+from airflow_sts_provider.reporting import failure_message, not_found_verdict
+from airflow_sts_provider.triggers.base import seconds_until_change
 
-GET_STS = io.Request("get", "statefulsets", "shop", "web")
-LIST_PODS = io.Request("list", "pods", "shop")
+GET_STS = Request("get", "statefulsets", "shop", "web")
+LIST_PODS = Request("list", "pods", "shop")
 
 
 def status_body(code: int, message: str) -> bytes:
@@ -30,16 +44,16 @@ def status_body(code: int, message: str) -> bytes:
 @pytest.mark.parametrize(
     ("request_", "status", "has_continue", "expected"),
     [
-        (GET_STS, 401, False, io.KubernetesPermissionError),
-        (GET_STS, 403, False, io.KubernetesPermissionError),
-        (GET_STS, 404, False, io.NotFoundError),
-        (LIST_PODS, 410, True, io.ContinueExpiredError),
-        (LIST_PODS, 410, False, io.TransientKubernetesError),
-        (GET_STS, 429, False, io.TransientKubernetesError),
-        (GET_STS, 500, False, io.TransientKubernetesError),
-        (GET_STS, 503, False, io.TransientKubernetesError),
-        (GET_STS, 504, False, io.TransientKubernetesError),
-        (LIST_PODS, 400, False, io.KubernetesApiCallError),
+        (GET_STS, 401, False, KubernetesPermissionError),
+        (GET_STS, 403, False, KubernetesPermissionError),
+        (GET_STS, 404, False, NotFoundError),
+        (LIST_PODS, 410, True, ContinueExpiredError),
+        (LIST_PODS, 410, False, TransientKubernetesError),
+        (GET_STS, 429, False, TransientKubernetesError),
+        (GET_STS, 500, False, TransientKubernetesError),
+        (GET_STS, 503, False, TransientKubernetesError),
+        (GET_STS, 504, False, TransientKubernetesError),
+        (LIST_PODS, 400, False, KubernetesApiCallError),
     ],
     ids=[
         "401 is a permanent permission error",
@@ -55,9 +69,9 @@ def status_body(code: int, message: str) -> bytes:
     ],
 )
 def test_error_for_status_maps_each_status_to_one_class(
-    request_: io.Request, status: int, has_continue: bool, expected: type[Exception]
+    request_: Request, status: int, has_continue: bool, expected: type[Exception]
 ) -> None:
-    error = io.error_for_status(
+    error = error_for_status(
         request_, status, status_body(status, "boom"), has_continue=has_continue
     )
     assert type(error) is expected
@@ -69,7 +83,7 @@ def test_error_for_status_maps_each_status_to_one_class(
 
 def test_permission_message_names_verb_resource_namespace_and_points_to_rbac_docs() -> None:
     body = status_body(403, 'pods is forbidden: User "bob" cannot list resource "pods"')
-    error = io.error_for_status(LIST_PODS, 403, body)
+    error = error_for_status(LIST_PODS, 403, body)
     text = str(error)
     assert "cannot list pods in namespace shop" in text
     assert "`list` on `pods` in namespace 'shop'" in text
@@ -78,8 +92,8 @@ def test_permission_message_names_verb_resource_namespace_and_points_to_rbac_doc
 
 
 def test_unauthenticated_is_told_apart_from_forbidden() -> None:
-    assert "not authenticated (401)" in str(io.error_for_status(GET_STS, 401, b""))
-    assert "forbidden (403)" in str(io.error_for_status(GET_STS, 403, b""))
+    assert "not authenticated (401)" in str(error_for_status(GET_STS, 401, b""))
+    assert "forbidden (403)" in str(error_for_status(GET_STS, 403, b""))
 
 
 @pytest.mark.parametrize(
@@ -98,7 +112,7 @@ def test_unauthenticated_is_told_apart_from_forbidden() -> None:
     ],
 )
 def test_status_message(body: bytes | None, expected: str) -> None:
-    assert io.status_message(body) == expected
+    assert status_message(body) == expected
 
 
 @pytest.mark.parametrize(
@@ -119,11 +133,11 @@ def test_status_message(body: bytes | None, expected: str) -> None:
     ],
 )
 def test_parse_date_header(header: str | None, expected: datetime | None) -> None:
-    assert io.parse_date_header(header) == expected
+    assert parse_date_header(header) == expected
 
 
 def test_server_clock_uses_the_date_header_and_never_goes_backwards() -> None:
-    clock = io.ServerClock()
+    clock = ServerClock()
     assert not clock.has_server_time
     clock.observe("Tue, 03 Nov 2026 12:00:05 GMT")
     first = clock.now()
@@ -136,7 +150,7 @@ def test_server_clock_uses_the_date_header_and_never_goes_backwards() -> None:
 
 
 def test_server_clock_without_date_header_falls_back_to_local_time() -> None:
-    clock = io.ServerClock()
+    clock = ServerClock()
     clock.observe(None)
     assert clock.missing_date
     assert abs((clock.now() - datetime.now(UTC)).total_seconds()) < 5
@@ -150,11 +164,11 @@ def page(names: list[str], token: str | None, rv: str = "100") -> dict[str, Any]
 
 
 def test_pager_merges_pages_until_no_continue_token() -> None:
-    pager = io.Pager(limit=2)
+    pager = Pager(limit=2)
     assert pager.params() == {"limit": 2}
     pager.add(page(["a", "b"], "t1"))
     assert not pager.done
-    assert pager.params() == {"limit": 2, "_continue": "t1"}
+    assert pager.params() == {"limit": 2, "continue": "t1"}
     pager.add(page(["c", "d"], "t2", rv="999"))
     pager.add(page(["e"], None))
     assert pager.done
@@ -164,16 +178,16 @@ def test_pager_merges_pages_until_no_continue_token() -> None:
 
 
 def test_pager_restarts_once_after_an_expired_continue_token_then_gives_up() -> None:
-    pager = io.Pager(limit=2)
+    pager = Pager(limit=2)
     pager.add(page(["a", "b"], "t1"))
-    expired = io.error_for_status(LIST_PODS, 410, b"", has_continue=True)
-    assert isinstance(expired, io.ContinueExpiredError)
+    expired = error_for_status(LIST_PODS, 410, b"", has_continue=True)
+    assert isinstance(expired, ContinueExpiredError)
     pager.restart(expired)
     assert (pager.items, pager.pages, pager.restarts) == ([], 0, 1)
     assert pager.params() == {"limit": 2}
     assert not pager.done
     pager.add(page(["a", "b"], "t9"))
-    with pytest.raises(io.TransientKubernetesError, match="expired again"):
+    with pytest.raises(TransientKubernetesError, match="expired again"):
         pager.restart(expired)
 
 
@@ -191,19 +205,19 @@ def test_pager_restarts_once_after_an_expired_continue_token_then_gives_up() -> 
 def test_label_selector_is_the_workloads_own_selector(
     selector: dict[str, Any], expected: str
 ) -> None:
-    assert io.label_selector({"spec": {"selector": selector}}) == expected
+    assert label_selector({"spec": {"selector": selector}}) == expected
 
 
 def test_not_found_verdict_waits_and_names_the_object() -> None:
-    verdict = io.not_found_verdict("StatefulSet", "web", "default")
+    verdict = not_found_verdict("StatefulSet", "web", "default")
     assert verdict.state is State.WAITING
     assert verdict.reason == "statefulset default/web not found"
     assert verdict.to_dict()["pods"] == []
 
 
-def test_evaluate_rejects_an_unknown_kind() -> None:
+def test_the_kinds_table_rejects_an_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown kind 'Job'"):
-        io.evaluate("Job", {}, now=datetime.now(UTC), policy=ReadinessPolicy())
+        kind_of("Job")
 
 
 def event(
@@ -234,7 +248,7 @@ def test_warning_event_lines_keep_the_newest_warnings_of_this_pod_incarnation() 
         event("FailedMount", "secret missing", "2026-11-03T12:00:01Z"),
         event("OOMKilling", "oldest", "2026-11-03T12:00:00Z"),
     ]
-    assert io.warning_event_lines(events, pod_uid="u1", limit=3) == [
+    assert warning_event_lines(events, pod_uid="u1", limit=3) == [
         "BackOff: Back-off restarting failed container (x7)",
         "Unhealthy: Readiness probe failed: HTTP 500",
         "FailedMount: secret missing",
@@ -242,7 +256,7 @@ def test_warning_event_lines_keep_the_newest_warnings_of_this_pod_incarnation() 
 
 
 def test_event_field_selector_asks_for_warnings_about_one_pod() -> None:
-    assert io.event_field_selector("web-1") == (
+    assert event_field_selector("web-1") == (
         "involvedObject.kind=Pod,involvedObject.name=web-1,type=Warning"
     )
 
@@ -284,9 +298,7 @@ def verdict(state: State, *pods: PodReport) -> Verdict:
     ],
 )
 def test_seconds_until_change(verdict_: Verdict, expected: float | None) -> None:
-    assert (
-        io.seconds_until_change(verdict_, ReadinessPolicy(min_stable_seconds=60), NOW) == expected
-    )
+    assert seconds_until_change(verdict_, ReadinessPolicy(min_stable_seconds=60), NOW) == expected
 
 
 def test_failure_message_lists_every_failing_pod_and_how_to_inspect_it() -> None:
@@ -296,7 +308,7 @@ def test_failure_message_lists_every_failing_pod_and_how_to_inspect_it() -> None
         report("web-1", State.FAILED, None, "web-1: container app CrashLoopBackOff"),
         report("web-2", State.FAILED, None, "web-2: ErrImagePull for 3m"),
     )
-    text = io.failure_message(failing)
+    text = failure_message(failing)
     assert (
         text.splitlines()[0] == "StatefulSet shop/web is not coming up (0 of 3 ready, revision r1):"
     )

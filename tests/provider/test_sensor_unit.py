@@ -19,7 +19,7 @@ from airflow.sdk.exceptions import (
     AirflowSkipException,
 )
 
-from airflow_sts_provider.hooks._kube_io import (
+from airflow_sts_provider.exceptions import (
     KubernetesPermissionError,
     TransientKubernetesError,
 )

@@ -1,0 +1,59 @@
+"""The errors a DAG author may catch, in the words of the Kubernetes API.
+
+Every error carries the request it was about (verb, resource, namespace, name,
+HTTP status) so a message can tell a person what to check without a stack trace.
+The sensors map them to Airflow: permanent ones fail the task, transient ones are
+"not done this poke", and "not found" is a verdict (WAITING), not an error.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ContinueExpiredError",
+    "KubernetesApiCallError",
+    "KubernetesPermissionError",
+    "NotFoundError",
+    "TransientKubernetesError",
+]
+
+
+class KubernetesApiCallError(Exception):
+    """An API call that did not give an answer the rules can judge."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        verb: str,
+        resource: str,
+        namespace: str | None,
+        name: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.verb = verb
+        self.resource = resource
+        self.namespace = namespace
+        self.name = name
+        self.status = status
+        self.retry_after = retry_after
+
+
+class KubernetesPermissionError(KubernetesApiCallError):
+    """401/403: retrying cannot help until someone fixes the credentials or the Role."""
+
+
+class TransientKubernetesError(KubernetesApiCallError):
+    """429, 5xx, timeouts, dropped connections, a garbled body: the next try may succeed.
+
+    ``retry_after`` is the server's ``Retry-After`` in seconds, when it sent one.
+    """
+
+
+class ContinueExpiredError(KubernetesApiCallError):
+    """410 Gone on a ``continue`` token: the list must start again from the first page."""
+
+
+class NotFoundError(KubernetesApiCallError):
+    """404 of the object asked for: not an error for a sensor, just "not there yet"."""

@@ -1,0 +1,511 @@
+"""The hooks: every API read the provider makes, sync and async side by side.
+
+Like the cncf provider's ``KubernetesHook`` and ``AsyncKubernetesHook`` (which these
+extend, so every option of the ``kubernetes`` connection works and no connection
+type is registered twice), :class:`WorkloadHook` serves the sensors' pokes and
+:class:`AsyncWorkloadHook` the triggers. What one poke or one watch cycle reads is
+written once in :mod:`~airflow_sts_provider.hooks.reads`; what a status means in
+:mod:`~airflow_sts_provider.hooks.wire`; when to retry in
+:mod:`~airflow_sts_provider.hooks.retry`. The hooks only move bytes: one request
+per resource path (the kinds table gives group, version and plural), bodies read
+as raw JSON (``_preload_content=False``: model objects cost ~9x the parse), "now"
+from the API server's ``Date`` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+import aiohttp
+import urllib3.exceptions
+import yaml
+from airflow.providers.cncf.kubernetes.hooks.kubernetes import (
+    AsyncKubernetesHook,
+    KubernetesHook,
+)
+from kubernetes.client.exceptions import ApiException
+from kubernetes_asyncio import client as async_client
+from kubernetes_asyncio import config as async_config
+from kubernetes_asyncio.client.exceptions import ApiException as AsyncApiException
+
+from airflow_sts_provider.exceptions import (
+    ContinueExpiredError,
+    KubernetesApiCallError,
+    NotFoundError,
+    TransientKubernetesError,
+)
+from airflow_sts_provider.hooks.clock import ServerClock
+from airflow_sts_provider.hooks.credentials import (
+    amask,
+    configuration_secrets,
+    kubeconfig_secrets,
+    mask,
+)
+from airflow_sts_provider.hooks.paging import PAGE_LIMIT, Pager
+from airflow_sts_provider.hooks.reads import (
+    Listing,
+    Picture,
+    Read,
+    Watch,
+    arun_plan,
+    events_plan,
+    poke_plan,
+    request_for,
+    run_plan,
+    watch_plan,
+)
+from airflow_sts_provider.hooks.retry import DEFAULT_RETRY, RetryPolicy
+from airflow_sts_provider.hooks.wire import (
+    Obj,
+    Request,
+    decode_object,
+    error_for_status,
+    tls_failure,
+    transient,
+)
+from airflow_sts_provider.kinds import kind_of
+from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
+
+__all__ = ["AsyncWorkloadHook", "ReadStats", "WorkloadHook"]
+
+#: (connect, read) seconds for one plain request; a hung API server must not hang a worker.
+REQUEST_TIMEOUT: Final = (10.0, 30.0)
+#: Server-side length of one watch request; the stream is resumed when it ends.
+WATCH_SECONDS: Final = 240
+_HEADERS: Final = {"Accept": "application/json"}
+_AUTH: Final = ["BearerToken"]
+_SYNC_NETWORK_ERRORS = (urllib3.exceptions.HTTPError, OSError)
+_ASYNC_NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    """urllib3 wraps a failed certificate check in MaxRetryError(SSLError(...))."""
+    reason = getattr(exc, "reason", None)
+    for candidate in (exc, reason, getattr(reason, "__cause__", None)):
+        if isinstance(candidate, ssl.SSLCertVerificationError):
+            return True
+        if isinstance(candidate, urllib3.exceptions.SSLError) and (
+            "CERTIFICATE_VERIFY_FAILED" in str(candidate)
+        ):
+            return True
+    return False
+
+
+def _truthy(flag: Any) -> bool:
+    return flag is True or (isinstance(flag, str) and flag.strip().lower() == "true")
+
+
+@dataclass
+class ReadStats:
+    """What the last ``get_*readiness`` call cost: for logs, benchmarks and paging tests."""
+
+    requests: int = 0
+    pages: dict[str, int] = field(default_factory=dict)
+    items: dict[str, int] = field(default_factory=dict)
+    server_time: bool = False
+
+
+class _Settings:
+    """What both hooks share: page size, timeout, retry policy, warn-once bookkeeping."""
+
+    def _init_settings(
+        self, request_timeout: tuple[float, float], page_limit: int, transient_retries: int
+    ) -> None:
+        if page_limit < 1:
+            raise ValueError(f"page_limit must be >= 1, got {page_limit}")
+        self.request_timeout = request_timeout
+        self.page_limit = page_limit
+        self.retry = RetryPolicy(retries=transient_retries)
+        self._warned: set[str] = set()
+
+    @property
+    def transient_retries(self) -> int:
+        """Immediate retries of one request after a transient error."""
+        return self.retry.retries
+
+    @transient_retries.setter
+    def transient_retries(self, value: int) -> None:
+        self.retry = RetryPolicy(retries=value, first=self.retry.first, cap=self.retry.cap)
+
+    def _warn_once(self, exc: KubernetesApiCallError) -> None:
+        key = type(exc).__name__
+        if key not in self._warned:
+            self._warned.add(key)
+            self.log.warning("Could not read events of failing pods: %s", exc)  # type: ignore[attr-defined]
+
+
+class WorkloadHook(_Settings, KubernetesHook):
+    """Answers "is this workload really running?" with a ``Verdict``, one poke at a time.
+
+    :param request_timeout: (connect, read) seconds per request; the default keeps a
+        hung API server from holding a worker slot.
+    :param page_limit: ``limit`` of each paged LIST.
+    :param transient_retries: immediate retries of one request after a transient error
+        (with a short backoff) before the poke gives up and reports "not done".
+    Every other argument is :class:`KubernetesHook`'s.
+    """
+
+    conn_name_attr = "kubernetes_conn_id"
+    default_conn_name = "kubernetes_default"
+    conn_type = "kubernetes"
+    hook_name = "Kubernetes workload readiness"
+
+    def __init__(
+        self,
+        *args: Any,
+        request_timeout: tuple[float, float] = REQUEST_TIMEOUT,
+        page_limit: int = PAGE_LIMIT,
+        transient_retries: int = DEFAULT_RETRY.retries,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_settings(request_timeout, page_limit, transient_retries)
+        self._warned_no_date = False
+        self.last_stats = ReadStats()
+
+    # ------------------------------------------------------------------ public API
+
+    def resolve_namespace(self, namespace: str | None = None) -> str:
+        """The argument, else the connection's ``namespace`` extra, else ``default``."""
+        return namespace or self.get_namespace() or self.DEFAULT_NAMESPACE
+
+    def get_workload_readiness(
+        self,
+        kind: str,
+        name: str,
+        namespace: str | None = None,
+        policy: ReadinessPolicy | None = None,
+    ) -> Verdict:
+        """GET the workload, LIST what its kind reads by its selector, judge, add events.
+
+        :raises KubernetesPermissionError: 401/403 on any read the rules need.
+        :raises TransientKubernetesError: 429, 5xx, timeouts, dropped connections.
+        """
+        spec = kind_of(kind)
+        clock = ServerClock()
+        self.last_stats = ReadStats()
+
+        def answer(step: Read) -> Any:
+            return self._answer(step, clock)
+
+        picture = run_plan(poke_plan(spec, name, self.resolve_namespace(namespace)), answer)
+        verdict = picture.judge(self._now(clock), policy or ReadinessPolicy())
+        return run_plan(events_plan(verdict, picture, self._warn_once), answer)
+
+    def get_conn(self) -> Any:
+        """The cncf client, with what it authenticates with registered as secrets to mask."""
+        api_client = super().get_conn()
+        secrets = configuration_secrets(getattr(api_client, "configuration", None))
+        secrets += kubeconfig_secrets(self._connection_kubeconfig())
+        mask(secrets)
+        return api_client
+
+    def trigger_connection_kwargs(self) -> dict[str, Any]:
+        """How the triggerer reaches the same cluster, without a single secret.
+
+        Trigger arguments are stored in clear in Airflow's metadata DB, so the
+        connection travels by id only and the triggerer resolves it itself. When the
+        connection holds no cluster configuration, this hook fell back to in-cluster
+        or to a kubeconfig file; the async hook tries neither by itself, so ship that
+        choice: ``in_cluster=True``, or the file's *path* (``config_file``), which the
+        triggerer must be able to read (the trigger says so clearly when it cannot).
+        """
+        configured = self.config_dict or any(
+            self._get_field(key)  # type: ignore[no-untyped-call]
+            for key in ("in_cluster", "kube_config", "kube_config_path")
+        )
+        if configured:
+            return {}
+        if self.is_in_cluster:
+            return {"in_cluster": True}
+        path = self.config_file or os.environ.get("KUBECONFIG", "")
+        if path and os.pathsep not in path and os.path.isfile(path):
+            return {"config_file": os.path.abspath(path)}
+        return {}
+
+    # ------------------------------------------------------------------ internals
+
+    def _connection_kubeconfig(self) -> Any:
+        """The connection's inline ``kube_config`` as a dict, for masking (never logged)."""
+        value = self._get_field("kube_config")  # type: ignore[no-untyped-call]
+        if isinstance(value, str):
+            try:
+                return yaml.safe_load(value)
+            except yaml.YAMLError:
+                return None
+        return value
+
+    def _now(self, clock: ServerClock) -> datetime:
+        self.last_stats.server_time = clock.has_server_time
+        if not clock.has_server_time and not self._warned_no_date:
+            self._warned_no_date = True
+            self.log.warning(
+                "The Kubernetes API server sent no Date header; judging stability windows "
+                "by this worker's clock, which may differ from the cluster's."
+            )
+        return clock.now()
+
+    def _answer(self, step: Read, clock: ServerClock) -> Obj | Listing:
+        if not step.paged:
+            return self._get(step.request, step.params, clock)
+        pager = Pager(limit=self.page_limit)
+        while not pager.done:
+            try:
+                pager.add(self._get(step.request, {**step.params, **pager.params()}, clock))
+            except ContinueExpiredError as exc:
+                self.log.info("%s; listing again from the first page", exc)
+                pager.restart(exc)
+        self.last_stats.pages[step.request.resource] = pager.pages
+        self.last_stats.items[step.request.resource] = len(pager.items)
+        return Listing(pager.items, pager.resource_version)
+
+    def _get(self, request: Request, params: Mapping[str, Any], clock: ServerClock) -> Obj:
+        """One request, retried in place after a transient error by the one retry policy."""
+        attempt = 0
+        while True:
+            try:
+                return self._get_once(request, params, clock)
+            except TransientKubernetesError as exc:
+                attempt += 1
+                if attempt > self.retry.retries:
+                    raise
+                delay = self.retry.delay(attempt, exc.retry_after)
+                self.log.info(
+                    "%s; retrying in %.2fs (%d/%d)", exc, delay, attempt, self.retry.retries
+                )
+                time.sleep(delay)
+
+    def _get_once(self, request: Request, params: Mapping[str, Any], clock: ServerClock) -> Obj:
+        self.last_stats.requests += 1
+        try:
+            response = self.api_client.call_api(
+                request.path,
+                "GET",
+                query_params=list(params.items()),
+                header_params=dict(_HEADERS),
+                auth_settings=_AUTH,
+                _preload_content=False,
+                _return_http_data_only=True,
+                _request_timeout=self.request_timeout,
+            )
+            try:
+                data = response.data
+            finally:
+                response.release_conn()
+        except ApiException as exc:
+            raise error_for_status(
+                request,
+                exc.status or 0,
+                exc.body,
+                has_continue="continue" in params,
+                headers=exc.headers,
+            ) from exc
+        except _SYNC_NETWORK_ERRORS as exc:
+            if _is_certificate_error(exc):
+                raise tls_failure(request, exc) from exc
+            raise transient(request, exc) from exc
+        clock.observe(response.headers.get("Date"))
+        return decode_object(request, data)
+
+
+class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
+    """The triggers' reads: the same plans and policies as :class:`WorkloadHook`, plus watches.
+
+    Adds to the cncf async hook what it does not do: the connection's
+    ``disable_verify_ssl``, a ``config_file`` (apache/airflow#72301), and masking
+    the credentials it loaded. Use inside ``async with hook.session() as api:``.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        request_timeout: tuple[float, float] = REQUEST_TIMEOUT,
+        page_limit: int = PAGE_LIMIT,
+        transient_retries: int = DEFAULT_RETRY.retries,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_settings(request_timeout, page_limit, transient_retries)
+        self.clock = ServerClock()
+        self._client: Any = None
+
+    # ------------------------------------------------------------------ configuration
+
+    async def _load_config(self) -> None:
+        if self.config_file and not self._config_loaded:
+            await self._load_config_file(self.config_file)
+        else:
+            await super()._load_config()  # type: ignore[no-untyped-call]
+        flag = await self._get_field("disable_verify_ssl")  # type: ignore[no-untyped-call]
+        if _truthy(flag) and self.client_configuration is not None:
+            self.client_configuration.verify_ssl = False
+        await amask(configuration_secrets(self.client_configuration))
+
+    async def _load_config_file(self, path: str) -> None:
+        """The kubeconfig file the worker used, read where the triggerer runs."""
+        if not os.path.isfile(path):
+            raise KubernetesApiCallError(
+                f"the worker reached the cluster through the kubeconfig file {path} (KUBECONFIG), "
+                "which the triggerer cannot read; set kube_config or kube_config_path on the "
+                f"connection {self.conn_id!r}, or make that file available to the triggerer",
+                verb="get",
+                resource="kubeconfig",
+                namespace=None,
+            )
+        if self.client_configuration is None:
+            self.client_configuration = async_client.Configuration()
+        context = self.cluster_context or await self._get_field("cluster_context")  # type: ignore[no-untyped-call]
+        await async_config.load_kube_config(
+            config_file=path, client_configuration=self.client_configuration, context=context
+        )
+        self._config_loaded = True
+
+    # ------------------------------------------------------------------ reads
+
+    async def read_picture(
+        self, kind: str, name: str, namespace: str
+    ) -> tuple[Picture, list[Watch]]:
+        """A watch cycle's starting point: everything listed, and what to watch from where."""
+        return await arun_plan(watch_plan(kind_of(kind), name, namespace), self._answer)
+
+    async def read_workload(self, picture: Picture) -> None:
+        """Re-read the workload by name: a fresh ``Date`` for the clock, a net under the watch."""
+        request = request_for("get", picture.kind.resource, picture.namespace, picture.name)
+        try:
+            picture.workload = await self._get(request, {})
+        except NotFoundError:
+            picture.workload = None
+
+    async def with_events(self, verdict: Verdict, picture: Picture) -> Verdict:
+        """The failing pods' Warning events in the verdict (never fails the trigger)."""
+        return await arun_plan(events_plan(verdict, picture, self._warn_once), self._answer)
+
+    async def watch(self, watch: Watch, resource_version: str | None) -> AsyncIterator[Obj]:
+        """Yield the raw watch events (``{"type", "object"}``) of one watch request."""
+        params = {
+            **watch.params,
+            "watch": "true",
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": str(WATCH_SECONDS),
+        }
+        if resource_version:
+            params["resourceVersion"] = resource_version
+        timeout = (self.request_timeout[0], WATCH_SECONDS + self.request_timeout[1])
+        response = await self._open(watch.request, params, timeout)
+        buffer = b""
+        try:
+            async for chunk in response.content.iter_any():
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    if line.strip():
+                        yield decode_object(watch.request, line)
+        except _ASYNC_NETWORK_ERRORS as exc:
+            raise transient(watch.request, exc) from exc
+        finally:
+            response.release()
+
+    # ------------------------------------------------------------------ internals
+
+    def session(self) -> Any:
+        """``async with hook.session():`` one API client for a whole watch cycle."""
+        return _Session(self)
+
+    async def _answer(self, step: Read) -> Obj | Listing:
+        if not step.paged:
+            return await self._get(step.request, step.params)
+        pager = Pager(limit=self.page_limit)
+        while not pager.done:
+            try:
+                pager.add(await self._get(step.request, {**step.params, **pager.params()}))
+            except ContinueExpiredError as exc:
+                pager.restart(exc)
+        return Listing(pager.items, pager.resource_version)
+
+    async def _get(self, request: Request, params: Mapping[str, Any]) -> Obj:
+        """One request, retried in place after a transient error by the one retry policy."""
+        attempt = 0
+        while True:
+            try:
+                response = await self._open(request, params, self.request_timeout)
+                try:
+                    data = await response.read()
+                except _ASYNC_NETWORK_ERRORS as exc:
+                    raise transient(request, exc) from exc
+                finally:
+                    response.release()
+                return decode_object(request, data)
+            except TransientKubernetesError as exc:
+                attempt += 1
+                if attempt > self.retry.retries:
+                    raise
+                await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
+
+    async def _open(
+        self, request: Request, params: Mapping[str, Any], timeout: tuple[float, float]
+    ) -> Any:
+        if self._client is None:
+            raise RuntimeError("AsyncWorkloadHook reads need `async with hook.session():`")
+        try:
+            response = await self._client.call_api(
+                request.path,
+                "GET",
+                query_params=list(params.items()),
+                header_params=dict(_HEADERS),
+                auth_settings=_AUTH,
+                _preload_content=False,
+                _return_http_data_only=True,
+                _request_timeout=timeout,
+            )
+        except AsyncApiException as exc:
+            raise error_for_status(
+                request,
+                exc.status or 0,
+                exc.body,
+                has_continue="continue" in params,
+                headers=exc.headers,
+            ) from exc
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise tls_failure(request, exc) from exc
+        except _ASYNC_NETWORK_ERRORS as exc:
+            raise transient(request, exc) from exc
+        self.clock.observe(response.headers.get("Date"))
+        if response.status < 300:
+            return response
+        try:
+            body = await response.read()
+        except _ASYNC_NETWORK_ERRORS:
+            body = b""
+        finally:
+            response.release()
+        raise error_for_status(
+            request,
+            response.status,
+            body,
+            has_continue="continue" in params,
+            headers=response.headers,
+        )
+
+
+class _Session:
+    """One API client for the hook while the ``async with`` block runs."""
+
+    def __init__(self, hook: AsyncWorkloadHook) -> None:
+        self.hook = hook
+        self._context: Any = None
+
+    async def __aenter__(self) -> AsyncWorkloadHook:
+        self._context = self.hook.get_conn()
+        self.hook._client = await self._context.__aenter__()
+        return self.hook
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.hook._client = None
+        await self._context.__aexit__(*exc)

@@ -1,0 +1,75 @@
+"""How a verdict reads to a person: one log line, one failure message, defined once.
+
+The sensor (each poke), the trigger (each change) and the task's error all say the
+same thing the same way, so an operator can grep one format at 3 a.m.
+"""
+
+from __future__ import annotations
+
+from airflow_sts_provider.readiness import State, Verdict
+
+#: Pods listed one line each per poke; beyond that a count (a 1,000-pod set must not flood logs).
+MAX_POD_LINES = 50
+
+
+def where(verdict: Verdict) -> str:
+    """``namespace/name`` of the judged object."""
+    return f"{verdict.namespace}/{verdict.name}" if verdict.namespace else verdict.name
+
+
+def summary_line(verdict: Verdict) -> str:
+    """``StatefulSet default/web: WAITING, 2/3 ready, revision web-7b8f: ...``."""
+    return (
+        f"{verdict.kind} {where(verdict)}: {verdict.state.value.upper()}, "
+        f"{verdict.ready}/{verdict.desired} ready, revision {verdict.revision or '-'}: "
+        f"{verdict.reason}"
+    )
+
+
+def pod_lines(verdict: Verdict) -> list[str]:
+    """One line per pod that is not ready, failing ones first, at most :data:`MAX_POD_LINES`."""
+    not_ready = [pod for pod in verdict.pods if pod.state is not State.READY]
+    not_ready.sort(key=lambda pod: pod.state is not State.FAILED)
+    lines = [f"  [{pod.state.value.upper()}] {pod.reason}" for pod in not_ready[:MAX_POD_LINES]]
+    if len(not_ready) > MAX_POD_LINES:
+        lines.append(f"  ... and {len(not_ready) - MAX_POD_LINES} more pods not ready")
+    return lines
+
+
+def not_found_verdict(kind: str, name: str, namespace: str) -> Verdict:
+    """A workload that does not exist (yet): WAITING, so a sensor after a deploy task waits."""
+    return Verdict(
+        kind=kind,
+        name=name,
+        namespace=namespace,
+        state=State.WAITING,
+        reason=f"{kind.lower()} {namespace}/{name} not found",
+        desired=0,
+        ready=0,
+        revision=None,
+        pods=(),
+    )
+
+
+def failure_message(verdict: Verdict) -> str:
+    """What the failed task says: the workload, then every failing pod with its reason."""
+    head = (
+        f"{verdict.kind} {where(verdict)} is not coming up "
+        f"({verdict.ready} of {verdict.desired} ready"
+        + (f", revision {verdict.revision}" if verdict.revision else "")
+        + ")"
+    )
+    lines = [head + ":"]
+    lines += [f"  - {text}" for level, text in verdict.findings if level is State.FAILED]
+    failing = [pod for pod in verdict.pods if pod.state is State.FAILED]
+    lines += [f"  - {pod.reason}" for pod in failing]
+    if len(lines) == 1:
+        lines.append(f"  - {verdict.reason}")
+    if failing:
+        ns = f" -n {verdict.namespace}" if verdict.namespace else ""
+        lines.append(
+            f"Inspect with `kubectl describe pod {failing[0].name}{ns}` and "
+            f"`kubectl logs {failing[0].name}{ns} --previous`. Failing fast (fail_fast=True): "
+            "retrying this sensor cannot fix the rollout."
+        )
+    return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""The sensors' arguments, checked when the DAG is parsed and again once rendered.
+
+A typo must show as an import error in the Airflow UI, with the argument, the bad
+value and the fix, never as a traceback from the rules an hour later.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+#: RFC 1123 subdomain: what the API server accepts as a StatefulSet, Deployment or Pod name.
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+#: RFC 1123 label: what a namespace name must be.
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+GRACE_ARGUMENTS = (
+    "restart_window_seconds",
+    "image_pull_grace_seconds",
+    "config_error_grace_seconds",
+    "unschedulable_grace_seconds",
+)
+
+
+def is_template(value: Any) -> bool:
+    """A Jinja expression is checked after rendering, not when the DAG is parsed."""
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def as_seconds(argument: str, value: Any) -> float:
+    """A non-negative number of seconds from an int, float or rendered string."""
+    fix = f"pass a number of seconds >= 0, e.g. {argument}=60"
+    if isinstance(value, bool):
+        raise ValueError(f"{argument} must be a number of seconds, got {value!r}; {fix}")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{argument} must be a number of seconds, got {value!r}; {fix}"
+            ) from None
+    if not isinstance(value, int | float) or math.isnan(value):
+        raise ValueError(f"{argument} must be a number of seconds, got {value!r}; {fix}")
+    if value < 0:
+        raise ValueError(f"{argument} must be >= 0, got {value!r}; {fix}")
+    return float(value)
+
+
+def as_count(argument: str, value: Any) -> int:
+    """A non-negative whole number from an int or rendered string."""
+    fix = f"pass a whole number >= 0, e.g. {argument}=0 to fail on the first recent restart"
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise ValueError(f"{argument} must be a whole number, got {value!r}; {fix}") from None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{argument} must be a whole number, got {value!r}; {fix}")
+    if value < 0:
+        raise ValueError(f"{argument} must be >= 0, got {value!r}; {fix}")
+    return value
+
+
+def check_name(kind: str, value: Any, *, rendered: bool) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"name must be the {kind}'s name, got {value!r}; pass e.g. name='web' "
+            "(a Jinja template such as name='{{ params.statefulset }}' works too)"
+        )
+    if is_template(value) and not rendered:
+        return
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+        raise ValueError(
+            f"name {value!r} is not a valid Kubernetes {kind} name: use at most 253 lowercase "
+            "letters, digits, '-' or '.', starting and ending with a letter or digit "
+            "(RFC 1123), e.g. 'kafka-broker'"
+        )
+
+
+def check_namespace(value: Any, *, rendered: bool) -> None:
+    if value is None or (is_template(value) and not rendered):
+        return
+    if not isinstance(value, str) or len(value) > 63 or not _DNS1123_LABEL.match(value):
+        raise ValueError(
+            f"namespace {value!r} is not a valid Kubernetes namespace: use at most 63 lowercase "
+            "letters, digits or '-', starting and ending with a letter or digit, or leave it "
+            "unset to use the connection's namespace (else 'default')"
+        )

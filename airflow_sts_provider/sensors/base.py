@@ -1,0 +1,251 @@
+"""The one sensor class behind every kind: thin on purpose.
+
+Like the cncf ``SparkKubernetesSensor``, a sensor checks its arguments when the DAG
+is parsed, asks the hook for a :class:`~airflow_sts_provider.readiness.Verdict` once
+per poke, logs it, and maps it to Airflow's vocabulary: READY -> done (the verdict is
+the XCom), WAITING -> poke again, FAILED -> ``AirflowFailException`` (no retries: a
+crash loop does not heal by retrying the sensor) or, with ``fail_fast=False``, keep
+waiting. Transient API errors are "not done this poke", never a failed try. All
+judgement lives in the rules, all I/O in the hooks, each kind's facts in the kinds
+table; a kind's sensor is a subclass that names its kind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
+
+from airflow_sts_provider.exceptions import KubernetesPermissionError, TransientKubernetesError
+from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
+from airflow_sts_provider.reporting import failure_message, pod_lines, summary_line, where
+from airflow_sts_provider.sensors.arguments import (
+    GRACE_ARGUMENTS,
+    as_count,
+    as_seconds,
+    check_name,
+    check_namespace,
+    is_template,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_sts_provider.hooks.workload import WorkloadHook
+    from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
+
+__all__ = ["WorkloadRunningSensor"]
+
+#: Extra time the framework grants a deferred sensor so the trigger's own "timeout" event,
+#: which carries the last verdict, arrives before Airflow's bare deferral timeout.
+_DEFER_TIMEOUT_PAD = timedelta(seconds=60)
+
+
+class WorkloadRunningSensor(BaseSensorOperator):
+    """Wait until a Kubernetes workload is really running; fail fast when it is broken.
+
+    :param name: the workload's name (templated).
+    :param namespace: its namespace (templated); default: the connection's ``namespace``
+        extra, else ``default``.
+    :param kubernetes_conn_id: a ``kubernetes`` connection (templated).
+    :param min_stable_seconds: every pod must have been Ready this long without
+        interruption (templated; measured on the API server's clock).
+    :param max_restarts: container restarts tolerated per pod while the last one is
+        recent (templated).
+    :param fail_fast: on a broken rollout (crash loop, bad image, evicted...) fail at
+        once with the pod and the reason; ``False`` keeps waiting until ``timeout``.
+    :param deferrable: wait in the triggerer (a watch on the workload and its pods)
+        instead of rescheduling pokes; default ``[operators] default_deferrable``.
+    :param restart_window_seconds: restarts count while the last one is this recent.
+    :param image_pull_grace_seconds: image pull errors tolerated this long.
+    :param config_error_grace_seconds: container config errors tolerated this long.
+    :param unschedulable_grace_seconds: an unschedulable pod tolerated this long.
+    :param require_updated_on_delete: OnDelete StatefulSets: outdated pods block READY.
+
+    Every other argument is :class:`BaseSensorOperator`'s; ``mode`` defaults to
+    ``"reschedule"`` so no worker slot is held while waiting.
+    """
+
+    kind: ClassVar[str]
+    template_fields: Sequence[str] = (
+        "name",
+        "namespace",
+        "kubernetes_conn_id",
+        "min_stable_seconds",
+        "max_restarts",
+    )
+    ui_color = "#d6e9f8"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        namespace: str | None = None,
+        kubernetes_conn_id: str = "kubernetes_default",
+        min_stable_seconds: float | str = 60,
+        max_restarts: int | str = 0,
+        fail_fast: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        restart_window_seconds: float | None = None,
+        image_pull_grace_seconds: float | None = None,
+        config_error_grace_seconds: float | None = None,
+        unschedulable_grace_seconds: float | None = None,
+        require_updated_on_delete: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("mode", "reschedule")
+        super().__init__(**kwargs)
+        self.name = name
+        self.namespace = namespace
+        self.kubernetes_conn_id = kubernetes_conn_id
+        self.min_stable_seconds = min_stable_seconds
+        self.max_restarts = max_restarts
+        self.fail_fast = fail_fast
+        self.deferrable = deferrable
+        self.restart_window_seconds = restart_window_seconds
+        self.image_pull_grace_seconds = image_pull_grace_seconds
+        self.config_error_grace_seconds = config_error_grace_seconds
+        self.unschedulable_grace_seconds = unschedulable_grace_seconds
+        self.require_updated_on_delete = require_updated_on_delete
+        try:
+            self._check_arguments(rendered=False)
+        except ValueError as exc:
+            raise ValueError(f"{type(self).__name__}(task_id={self.task_id!r}): {exc}") from None
+
+    # ------------------------------------------------------------------ arguments
+
+    def _check_arguments(self, *, rendered: bool) -> ReadinessPolicy | None:
+        """Validate every argument not left to Jinja; the policy once its knobs are known.
+
+        At parse time (``rendered=False``) a templated value is checked later, after
+        rendering; every other value is checked now, so a typo shows as an import error.
+        """
+        check_name(self.kind, self.name, rendered=rendered)
+        check_namespace(self.namespace, rendered=rendered)
+        if not isinstance(self.kubernetes_conn_id, str) or not self.kubernetes_conn_id:
+            raise ValueError(
+                f"kubernetes_conn_id must name a connection, got {self.kubernetes_conn_id!r}; "
+                "leave it unset for 'kubernetes_default'"
+            )
+        if not isinstance(self.fail_fast, bool):
+            raise ValueError(f"fail_fast must be True or False, got {self.fail_fast!r}")
+        knobs: dict[str, Any] = {"require_updated_on_delete": bool(self.require_updated_on_delete)}
+        pending = False
+        for argument in ("min_stable_seconds", "max_restarts", *GRACE_ARGUMENTS):
+            value = getattr(self, argument)
+            if value is None:
+                continue
+            if is_template(value) and not rendered:
+                pending = True
+                continue
+            convert = as_count if argument == "max_restarts" else as_seconds
+            knobs[argument] = convert(argument, value)
+        return None if pending else ReadinessPolicy(**knobs)
+
+    @cached_property
+    def policy(self) -> ReadinessPolicy:
+        """The rules' knobs from the rendered arguments; a bad value fails the task for good."""
+        try:
+            policy = self._check_arguments(rendered=True)
+        except ValueError as exc:
+            raise AirflowFailException(f"{type(self).__name__}: {exc}") from None
+        assert policy is not None
+        return policy
+
+    # ------------------------------------------------------------------ polling
+
+    @cached_property
+    def hook(self) -> WorkloadHook:
+        """Built on first use, so parsing a DAG never imports the kubernetes client."""
+        from airflow_sts_provider.hooks.workload import WorkloadHook
+
+        return WorkloadHook(kubernetes_conn_id=self.kubernetes_conn_id)
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """READY -> done with the report as XCom; FAILED -> fail (or wait); else poke again."""
+        policy = self.policy
+        try:
+            verdict = self.hook.get_workload_readiness(self.kind, self.name, self.namespace, policy)
+        except TransientKubernetesError as exc:
+            self.log.warning("Kubernetes API unavailable, not done this poke: %s", exc)
+            return PokeReturnValue(is_done=False)
+        except KubernetesPermissionError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        self.log_verdict(verdict)
+        if verdict.state is State.READY:
+            return PokeReturnValue(is_done=True, xcom_value=verdict.to_dict())
+        if verdict.state is State.FAILED:
+            if self.fail_fast:
+                raise AirflowFailException(failure_message(verdict))
+            self.log.warning(
+                "%s %s is failing; fail_fast=False, so waiting until the sensor's timeout "
+                "in case it recovers",
+                verdict.kind,
+                where(verdict),
+            )
+        return PokeReturnValue(is_done=False, xcom_value=verdict.to_dict())
+
+    def log_verdict(self, verdict: Verdict) -> None:
+        """One summary line, then one line per pod that is not ready."""
+        self.log.info("%s", summary_line(verdict))
+        for line in pod_lines(verdict):
+            self.log.info("%s", line)
+
+    # ------------------------------------------------------------------ deferrable
+
+    def execute(self, context: Context) -> Any:
+        """Poke once; if not done and ``deferrable``, hand the wait to the trigger."""
+        if not self.deferrable:
+            return super().execute(context)
+        try:
+            result = self.poke(context)
+        except AirflowFailException as exc:
+            self._soft_fail_or_raise(exc)
+        if result.is_done:
+            return result.xcom_value
+        self.defer(
+            trigger=self._trigger(),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout) + _DEFER_TIMEOUT_PAD,
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """Map the trigger's one event back to Airflow: XCom, failure or sensor timeout."""
+        status = event.get("status")
+        message = str(event.get("message") or "")
+        verdict = event.get("verdict") or {}
+        if status == "success":
+            self.log.info("%s", message or "ready")
+            return verdict
+        if status == "timeout":
+            raise AirflowSensorTimeout(message or "Sensor has timed out in the triggerer")
+        raise AirflowFailException(message or f"trigger reported {status!r}: {event!r}")
+
+    def _soft_fail_or_raise(self, exc: Exception) -> NoReturn:
+        if self.soft_fail:
+            raise AirflowSkipException("Skipping due to soft_fail is set to True.") from exc
+        if getattr(self, "never_fail", False):
+            raise AirflowSkipException("Skipping due to never_fail is set to True.") from exc
+        raise exc
+
+    def _trigger(self) -> WorkloadRunningTrigger:
+        from airflow_sts_provider.triggers.base import trigger_for
+
+        policy = self.policy
+        return trigger_for(
+            self.kind,
+            name=self.name,
+            namespace=self.hook.resolve_namespace(self.namespace),
+            kubernetes_conn_id=self.kubernetes_conn_id,
+            **self.hook.trigger_connection_kwargs(),
+            policy=asdict(policy),
+            fail_fast=self.fail_fast,
+            check_interval=max(float(self.poke_interval), 1.0),
+            deadline=time.time() + float(self.timeout),
+        )

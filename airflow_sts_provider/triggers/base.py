@@ -1,0 +1,319 @@
+"""Deferrable mode: wait in the triggerer by watching the workload and what its kind reads.
+
+A poking sensor asks "ready yet?" every ``poke_interval``; the trigger instead
+lists once and then follows watch streams (the workload by name, its pods by the
+workload's selector, a Deployment's ReplicaSets), re-judging with the very same
+rules on every batch of events. Nothing changes in the API when a pod merely
+*becomes stable*, so the trigger also wakes up by itself when the first stability
+window ends, and at least every ``check_interval`` to refresh the server's clock
+(the ``Date`` header) and catch graces that ran out.
+
+The trigger only loops (list, watch, judge, wake): every read, retry and the
+event enrichment are the async hook's; what a kind reads is the kinds table's.
+A watch that ends is resumed from the last resourceVersion seen (bookmarks
+included); 410 Gone means "relist"; transient errors are retried in place by the
+hook and, if they persist, the cycle reconnects with the same retry policy;
+401/403 end the wait with an ``error`` event naming the missing right.
+It fires exactly one event:
+``{"status": "success"|"failed"|"timeout"|"error", "verdict": {...}|None, "message": str}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any, ClassVar
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_sts_provider.exceptions import (
+    KubernetesApiCallError,
+    KubernetesPermissionError,
+    TransientKubernetesError,
+)
+from airflow_sts_provider.hooks.reads import Picture, Watch
+from airflow_sts_provider.hooks.wire import error_for_status
+from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
+from airflow_sts_provider.kinds import import_class, kind_of
+from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
+from airflow_sts_provider.reporting import failure_message, summary_line, where
+
+__all__ = ["WorkloadRunningTrigger", "seconds_until_change", "trigger_for"]
+
+_Item = tuple[str, str, dict[str, Any]] | BaseException
+
+
+class _RelistError(Exception):
+    """A watch fell too far behind (410 Gone): list again and watch from the new version."""
+
+
+def seconds_until_change(verdict: Verdict, policy: ReadinessPolicy, now: datetime) -> float | None:
+    """Server seconds until the first stabilizing pod's window ends, if one is stabilizing.
+
+    A Ready pod turns stable with no API event at all, so a watcher must wake up by
+    itself then. Graces (image pull, config error, unschedulable) also end silently;
+    the trigger covers them with its periodic re-check rather than modelling each here.
+    """
+    if verdict.state is not State.WAITING:
+        return None
+    earliest: float | None = None
+    for pod in verdict.pods:
+        if pod.state is not State.WAITING or pod.ready_since is None:
+            continue
+        left = policy.min_stable_seconds - (now - pod.ready_since).total_seconds()
+        if math.isfinite(left) and left > 0:  # an elapsed window is not why it waits
+            earliest = left if earliest is None else min(earliest, left)
+    return earliest
+
+
+class WorkloadRunningTrigger(BaseTrigger):
+    """Fire once when a workload is READY, FAILED (with ``fail_fast``), or the deadline passes.
+
+    :param name: the workload's name.
+    :param namespace: its namespace (resolved by the sensor).
+    :param kubernetes_conn_id: the ``kubernetes`` connection, resolved in the triggerer.
+    :param in_cluster: the worker reached the API in-cluster with no configuration.
+    :param config_file: path of the kubeconfig file the worker used when the connection
+        holds no configuration (the triggerer reads it there; never its contents).
+    :param cluster_context: kubeconfig context to use.
+    :param policy: :class:`ReadinessPolicy` fields as a dict.
+    :param fail_fast: fire ``failed`` on a FAILED verdict (else keep waiting).
+    :param check_interval: longest sleep between two judgements without events.
+    :param deadline: epoch seconds after which the trigger fires ``timeout``.
+    :param connection_extras: deprecated, for triggers deferred by 0.1: extras in clear.
+        Never sent any more; the triggerer resolves ``kubernetes_conn_id`` itself.
+    :param config_dict: deprecated likewise (a kubeconfig in clear in the metadata DB).
+    """
+
+    kind: ClassVar[str] = "StatefulSet"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        namespace: str,
+        kubernetes_conn_id: str | None = "kubernetes_default",
+        in_cluster: bool | None = None,
+        config_file: str | None = None,
+        cluster_context: str | None = None,
+        policy: dict[str, Any] | None = None,
+        fail_fast: bool = True,
+        check_interval: float = 30.0,
+        deadline: float | None = None,
+        connection_extras: dict[str, Any] | None = None,
+        config_dict: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.name = name
+        self.namespace = namespace
+        self.kubernetes_conn_id = kubernetes_conn_id
+        self.in_cluster = in_cluster
+        self.config_file = config_file
+        self.cluster_context = cluster_context
+        self.policy = dict(policy or {})
+        self.fail_fast = fail_fast
+        self.check_interval = max(float(check_interval), 0.1)
+        self.deadline = deadline
+        self.connection_extras = connection_extras
+        self.config_dict = config_dict
+        self._readiness_policy = ReadinessPolicy(**self.policy)
+        self._last: Verdict | None = None
+        self._logged: tuple[Any, ...] | None = None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Everything needed to rebuild this trigger in the triggerer: no credentials.
+
+        Airflow stores these arguments in clear in its metadata DB; the connection
+        goes by id. The deprecated ``connection_extras``/``config_dict`` are kept only
+        for a trigger that was deferred with them, so it survives a triggerer restart.
+        """
+        kwargs: dict[str, Any] = {
+            "name": self.name,
+            "namespace": self.namespace,
+            "kubernetes_conn_id": self.kubernetes_conn_id,
+            "in_cluster": self.in_cluster,
+            "config_file": self.config_file,
+            "cluster_context": self.cluster_context,
+            "policy": self.policy,
+            "fail_fast": self.fail_fast,
+            "check_interval": self.check_interval,
+            "deadline": self.deadline,
+        }
+        for legacy in ("connection_extras", "config_dict"):
+            if getattr(self, legacy) is not None:
+                kwargs[legacy] = getattr(self, legacy)
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
+
+    def hook(self) -> AsyncWorkloadHook:
+        """The async hook over the connection, built in the triggerer."""
+        return AsyncWorkloadHook(
+            conn_id=self.kubernetes_conn_id,
+            in_cluster=self.in_cluster,
+            config_file=self.config_file,
+            config_dict=self.config_dict,
+            cluster_context=self.cluster_context,
+            connection_extras=self.connection_extras,
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Watch and judge until there is an answer; yield it as the one event."""
+        yield TriggerEvent(await self._wait())  # type: ignore[no-untyped-call]
+
+    async def _wait(self) -> dict[str, Any]:
+        hook = self.hook()
+        failures = 0
+        while True:
+            try:
+                async with hook.session():
+                    result = await self._cycle(hook)
+                if result is not None:
+                    return result
+                failures = 0
+            except KubernetesPermissionError as exc:
+                return self._event("error", str(exc))
+            except _RelistError as exc:
+                failures += 1
+                self.log.info("Watch fell behind (%s); listing again", exc)
+                await asyncio.sleep(self._bounded(hook.retry.delay(failures)))
+            except TransientKubernetesError as exc:
+                failures += 1
+                delay = self._bounded(hook.retry.delay(failures, exc.retry_after))
+                self.log.warning("Kubernetes API unavailable (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+            except KubernetesApiCallError as exc:
+                return self._event("error", str(exc))
+            if self._past_deadline():
+                return self._timeout_event()
+
+    # ------------------------------------------------------------------ one cycle
+
+    async def _cycle(self, hook: AsyncWorkloadHook) -> dict[str, Any] | None:
+        """List, then watch and judge until decided (an event dict) or the watch must restart."""
+        picture, watches = await hook.read_picture(self.kind, self.name, self.namespace)
+        if picture.workload is None:
+            self._remember(picture.judge(hook.clock.now(), self._readiness_policy))
+            if self._past_deadline():
+                return self._timeout_event()
+            await asyncio.sleep(self._bounded(self.check_interval))
+            return None
+        queue: asyncio.Queue[_Item] = asyncio.Queue()
+        tasks = [asyncio.create_task(self._follow(hook, watch, queue)) for watch in watches]
+        try:
+            return await self._judge_until_decided(hook, picture, queue)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _judge_until_decided(
+        self, hook: AsyncWorkloadHook, picture: Picture, queue: asyncio.Queue[_Item]
+    ) -> dict[str, Any]:
+        while True:
+            verdict = picture.judge(hook.clock.now(), self._readiness_policy)
+            self._remember(verdict)
+            if verdict.state is State.READY:
+                return self._event("success", f"{verdict.kind} {where(verdict)} is ready")
+            if verdict.state is State.FAILED and self.fail_fast:
+                self._remember(await hook.with_events(verdict, picture))
+                return self._event("failed", failure_message(self._last or verdict))
+            if self._past_deadline():
+                return self._timeout_event()
+            try:
+                item = await asyncio.wait_for(queue.get(), timeout=self._next_wake(hook, verdict))
+            except TimeoutError:
+                await hook.read_workload(picture)
+                continue
+            self._apply(picture, item, queue)
+
+    @staticmethod
+    def _apply(picture: Picture, item: _Item, queue: asyncio.Queue[_Item]) -> None:
+        """Take every event queued so far (one judgement per batch); raise a watch's error."""
+        while True:
+            if isinstance(item, BaseException):
+                raise item
+            picture.apply(*item)
+            if queue.empty():
+                return
+            item = queue.get_nowait()
+
+    async def _follow(
+        self, hook: AsyncWorkloadHook, watch: Watch, queue: asyncio.Queue[_Item]
+    ) -> None:
+        """Follow one watch, resuming from the last version seen; errors go to ``queue``."""
+        version = watch.resource_version
+        try:
+            while True:
+                async for event in hook.watch(watch, version):
+                    version = self._take(watch, event, queue) or version
+        except asyncio.CancelledError:
+            raise
+        except TransientKubernetesError as exc:
+            await queue.put(_RelistError(str(exc)) if exc.status == 410 else exc)
+        except BaseException as exc:  # handed to the cycle, which re-raises it
+            await queue.put(exc)
+
+    @staticmethod
+    def _take(watch: Watch, event: dict[str, Any], queue: asyncio.Queue[_Item]) -> str | None:
+        """Queue one watch event; the version it carries (bookmarks too), if any."""
+        event_type = str(event.get("type") or "")
+        obj = event.get("object") or {}
+        if event_type == "ERROR":
+            code = obj.get("code")
+            if code == 410:
+                raise _RelistError(f"watch {watch.request.target}: {obj.get('message', '410')}")
+            raise error_for_status(watch.request, int(code or 500), json.dumps(obj))
+        if event_type in ("ADDED", "MODIFIED", "DELETED"):
+            queue.put_nowait((watch.key, event_type, obj))
+        return (obj.get("metadata") or {}).get("resourceVersion") or None
+
+    # ------------------------------------------------------------------ judging
+
+    def _remember(self, verdict: Verdict) -> None:
+        """Keep the last verdict for the timeout event; log it when it changes."""
+        self._last = verdict
+        key = (verdict.state, verdict.ready, verdict.desired, verdict.revision)
+        if key != self._logged:
+            self._logged = key
+            self.log.info("%s", summary_line(verdict))
+
+    def _next_wake(self, hook: AsyncWorkloadHook, verdict: Verdict) -> float:
+        wait = self.check_interval
+        until = seconds_until_change(verdict, self._readiness_policy, hook.clock.now())
+        if until is not None:
+            wait = min(wait, until + 0.05)
+        return self._bounded(wait)
+
+    # ------------------------------------------------------------------ deadline and events
+
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and time.time() >= self.deadline
+
+    def _bounded(self, seconds: float) -> float:
+        """Never sleep past the deadline."""
+        if self.deadline is None:
+            return max(seconds, 0.0)
+        return max(0.0, min(seconds, self.deadline - time.time()))
+
+    def _timeout_event(self) -> dict[str, Any]:
+        last = self._last
+        state = last.state.value.upper() if last else "UNKNOWN"
+        reason = last.reason if last else "no answer from the Kubernetes API"
+        where_ = f"{self.kind} {self.namespace}/{self.name}"
+        return self._event("timeout", f"Sensor has timed out: {where_} still {state}: {reason}")
+
+    def _event(self, status: str, message: str) -> dict[str, Any]:
+        return {
+            "status": status,
+            "verdict": self._last.to_dict() if self._last else None,
+            "message": message,
+        }
+
+
+def trigger_for(kind: str, **kwargs: Any) -> WorkloadRunningTrigger:
+    """The trigger class the kinds table names for ``kind``, built with ``kwargs``."""
+    cls: type[WorkloadRunningTrigger] = import_class(kind_of(kind).trigger)
+    return cls(**kwargs)
