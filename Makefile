@@ -8,20 +8,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# This machine's pip config lists local indexes that may be absent; their warnings are noise.
-PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: help venv lint test demo bench clean
+.PHONY: help venv lint test test-unit test-integration test-airflow demo bench dist clean
 
 help:
-	@echo "make demo   run the example DAG against the embedded test cluster"
-	@echo "make test   lint (ruff, mypy) and the whole test suite"
-	@echo "make bench  rule-evaluation and poke-cost benchmarks"
+	@echo "make demo              run the example DAG against the embedded test cluster"
+	@echo "make test              lint (ruff, mypy) and the whole test suite"
+	@echo "make test-unit         the rules, hooks and sensor logic: no cluster, no Airflow DB"
+	@echo "make test-integration  the test cluster, and the hooks and triggers over real HTTPS"
+	@echo "make test-airflow      DAG runs in a real Airflow (dag.test, reschedule, deferral)"
+	@echo "make bench             rule-evaluation and poke-cost benchmarks"
+	@echo "make dist              build the sdist and the wheel into dist/"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip $(PIP_QUIET)
-	$(BIN)/python -m pip install --quiet -e '.[test]' $(PIP_QUIET)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -32,7 +35,16 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	$(PYTEST)
+
+test-unit: $(STAMP)
+	$(PYTEST) tests/unit
+
+test-integration: $(STAMP)
+	$(PYTEST) tests/integration
+
+test-airflow: $(STAMP)
+	$(PYTEST) tests/airflow
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
@@ -41,5 +53,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rules.py
 	$(BIN)/python benchmarks/bench_poke.py
 
+dist: $(STAMP)
+	$(BIN)/python -m pip install --quiet build
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	@ls -1 dist
+
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) dist build .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -17,7 +17,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from airflow_sts_provider import readiness
-from airflow_sts_provider.exceptions import KubernetesApiCallError, NotFoundError
+from airflow_sts_provider.exceptions import (
+    ContinueExpiredError,
+    KubernetesApiCallError,
+    NotFoundError,
+)
 from airflow_sts_provider.hooks.events import (
     EVENTS_PER_POD,
     MAX_PODS_WITH_EVENTS,
@@ -25,6 +29,7 @@ from airflow_sts_provider.hooks.events import (
     pods_needing_events,
     warning_event_lines,
 )
+from airflow_sts_provider.hooks.paging import Pager
 from airflow_sts_provider.hooks.wire import Obj, Request
 from airflow_sts_provider.kinds import ApiResource, Kind
 from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
@@ -50,6 +55,7 @@ class Listing:
 
     items: list[Obj]
     resource_version: str | None
+    pages: int = 1
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,19 @@ def events_plan(
         if lines:
             events[pod_name] = lines
     return verdict.with_pod_events(events) if events else verdict
+
+
+def list_plan(read: Read, limit: int) -> Plan[Listing]:
+    """A paged LIST as single GETs (``limit``/``continue``), restarted once on expiry."""
+    pager = Pager(limit=limit)
+    while not pager.done:
+        try:
+            page = yield Read(read.request, {**read.params, **pager.params()})
+        except ContinueExpiredError as exc:
+            pager.restart(exc)
+            continue
+        pager.add(page)
+    return Listing(pager.items, pager.resource_version, pager.pages)
 
 
 def run_plan(plan: Plan[T], answer: Callable[[Read], Any]) -> T:

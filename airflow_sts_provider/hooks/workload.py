@@ -36,7 +36,6 @@ from kubernetes_asyncio import config as async_config
 from kubernetes_asyncio.client.exceptions import ApiException as AsyncApiException
 
 from airflow_sts_provider.exceptions import (
-    ContinueExpiredError,
     KubernetesApiCallError,
     NotFoundError,
     TransientKubernetesError,
@@ -48,7 +47,7 @@ from airflow_sts_provider.hooks.credentials import (
     kubeconfig_secrets,
     mask,
 )
-from airflow_sts_provider.hooks.paging import PAGE_LIMIT, Pager
+from airflow_sts_provider.hooks.paging import PAGE_LIMIT
 from airflow_sts_provider.hooks.reads import (
     Listing,
     Picture,
@@ -56,6 +55,7 @@ from airflow_sts_provider.hooks.reads import (
     Watch,
     arun_plan,
     events_plan,
+    list_plan,
     poke_plan,
     request_for,
     run_plan,
@@ -115,9 +115,15 @@ class ReadStats:
 class _Settings:
     """What both hooks share: page size, timeout, retry policy, warn-once bookkeeping."""
 
-    def _init_settings(
-        self, request_timeout: tuple[float, float], page_limit: int, transient_retries: int
+    def __init__(
+        self,
+        *args: Any,
+        request_timeout: tuple[float, float] = REQUEST_TIMEOUT,
+        page_limit: int = PAGE_LIMIT,
+        transient_retries: int = DEFAULT_RETRY.retries,
+        **kwargs: Any,
     ) -> None:
+        super().__init__(*args, **kwargs)
         if page_limit < 1:
             raise ValueError(f"page_limit must be >= 1, got {page_limit}")
         self.request_timeout = request_timeout
@@ -157,16 +163,8 @@ class WorkloadHook(_Settings, KubernetesHook):
     conn_type = "kubernetes"
     hook_name = "Kubernetes workload readiness"
 
-    def __init__(
-        self,
-        *args: Any,
-        request_timeout: tuple[float, float] = REQUEST_TIMEOUT,
-        page_limit: int = PAGE_LIMIT,
-        transient_retries: int = DEFAULT_RETRY.retries,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._init_settings(request_timeout, page_limit, transient_retries)
         self._warned_no_date = False
         self.last_stats = ReadStats()
 
@@ -253,18 +251,15 @@ class WorkloadHook(_Settings, KubernetesHook):
         return clock.now()
 
     def _answer(self, step: Read, clock: ServerClock) -> Obj | Listing:
+        def page(read: Read) -> Obj:
+            return self._get(read.request, read.params, clock)
+
         if not step.paged:
-            return self._get(step.request, step.params, clock)
-        pager = Pager(limit=self.page_limit)
-        while not pager.done:
-            try:
-                pager.add(self._get(step.request, {**step.params, **pager.params()}, clock))
-            except ContinueExpiredError as exc:
-                self.log.info("%s; listing again from the first page", exc)
-                pager.restart(exc)
-        self.last_stats.pages[step.request.resource] = pager.pages
-        self.last_stats.items[step.request.resource] = len(pager.items)
-        return Listing(pager.items, pager.resource_version)
+            return page(step)
+        listing = run_plan(list_plan(step, self.page_limit), page)
+        self.last_stats.pages[step.request.resource] = listing.pages
+        self.last_stats.items[step.request.resource] = len(listing.items)
+        return listing
 
     def _get(self, request: Request, params: Mapping[str, Any], clock: ServerClock) -> Obj:
         """One request, retried in place after a transient error by the one retry policy."""
@@ -323,16 +318,8 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
     the credentials it loaded. Use inside ``async with hook.session() as api:``.
     """
 
-    def __init__(
-        self,
-        *args: Any,
-        request_timeout: tuple[float, float] = REQUEST_TIMEOUT,
-        page_limit: int = PAGE_LIMIT,
-        transient_retries: int = DEFAULT_RETRY.retries,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._init_settings(request_timeout, page_limit, transient_retries)
         self.clock = ServerClock()
         self._client: Any = None
 
@@ -419,15 +406,12 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         return _Session(self)
 
     async def _answer(self, step: Read) -> Obj | Listing:
+        async def page(read: Read) -> Obj:
+            return await self._get(read.request, read.params)
+
         if not step.paged:
-            return await self._get(step.request, step.params)
-        pager = Pager(limit=self.page_limit)
-        while not pager.done:
-            try:
-                pager.add(await self._get(step.request, {**step.params, **pager.params()}))
-            except ContinueExpiredError as exc:
-                pager.restart(exc)
-        return Listing(pager.items, pager.resource_version)
+            return await page(step)
+        return await arun_plan(list_plan(step, self.page_limit), page)
 
     async def _get(self, request: Request, params: Mapping[str, Any]) -> Obj:
         """One request, retried in place after a transient error by the one retry policy."""

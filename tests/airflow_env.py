@@ -2,8 +2,10 @@
 
 Airflow reads its configuration once, when ``airflow`` is first imported, so this
 module sets the environment at import time; ``conftest.py`` imports it first thing.
-The DAGs come from ``example_dags/`` and ``tests/provider/dags/``, registered as two
-local DAG bundles so ``dag.test()`` can find and serialize them.
+The root ``tests/conftest.py`` imports it first thing, so no test module and no
+collection order can import Airflow before it. The DAGs come from ``example_dags/``
+and ``tests/airflow/dags/``, registered as two local DAG bundles so ``dag.test()``
+can find and serialize them.
 """
 
 from __future__ import annotations
@@ -16,17 +18,18 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_DAGS = REPO / "example_dags"
-TEST_DAGS = Path(__file__).resolve().parent / "dags"
+TEST_DAGS = REPO / "tests" / "airflow" / "dags"
 
 
 def _airflow_environment() -> Path:
     """Point Airflow at a private home before it is imported; refuse if it is too late."""
     if "airflow.configuration" in sys.modules and not os.environ.get("STS_TEST_AIRFLOW_HOME"):
         raise pytest.UsageError(
-            "airflow was imported before tests/provider/conftest.py could point AIRFLOW_HOME "
-            "at a temporary directory; run the provider tests in their own pytest process"
+            "airflow was imported before tests/conftest.py could point AIRFLOW_HOME at a "
+            "temporary directory: another pytest plugin imported it first; run with "
+            "STS_TEST_AIRFLOW_HOME=<a scratch directory> to choose the home yourself"
         )
     from cryptography.fernet import Fernet
 

@@ -28,7 +28,7 @@ from airflow_sts_provider.hooks.statefulset import (
 from airflow_sts_provider.readiness import ReadinessPolicy, State
 from airflow_sts_provider.testing.cluster import EmulatedCluster
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CONN = "AIRFLOW_CONN_KUBERNETES_DEFAULT"
 
 

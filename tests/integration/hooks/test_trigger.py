@@ -199,6 +199,7 @@ def test_a_kubeconfig_file_travels_as_its_path_and_is_read_in_the_triggerer(
         deadline=time.time() + 60,
         **shipped,
     )
+    assert cluster.token
     assert cluster.token not in json.dumps(trigger.serialize())
     assert fire(trigger)["status"] == "success"
 

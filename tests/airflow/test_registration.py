@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import airflow_sts_provider
-from tests.provider.airflow_env import EXAMPLE_DAGS
+from tests.airflow_env import EXAMPLE_DAGS
 
 SCHEMA = Path(str(__import__("airflow").__file__)).parent / "provider_info.schema.json"
 

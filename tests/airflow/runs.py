@@ -18,7 +18,7 @@ import pytest
 
 from airflow_sts_provider.testing.cluster import EmulatedCluster
 from airflow_sts_provider.testing.faults import FaultDecision, Faults
-from tests.provider.airflow_env import EXAMPLE_DAGS, TEST_DAGS
+from tests.airflow_env import EXAMPLE_DAGS, TEST_DAGS
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class DagResult:
 
 
 def load_dag(dag_id: str) -> Any:
-    """A freshly parsed DAG from ``example_dags/`` or ``tests/provider/dags/``."""
+    """A freshly parsed DAG from ``example_dags/`` or ``tests/airflow/dags/``."""
     from airflow.dag_processing.dagbag import DagBag
 
     folder: Path = EXAMPLE_DAGS if dag_id.startswith("example_") else TEST_DAGS

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from airflow_sts_provider.testing.cluster import EmulatedCluster
-from tests.provider.runs import (
+from tests.airflow.runs import (
     DagResult,
     RequestSpy,
     clock_starts_at_first_look,
@@ -285,6 +285,7 @@ def test_a_deferred_sensor_stores_no_credential_in_the_metadata_db(
     for row in rows:
         for secret in secrets:
             assert secret and secret not in row
+    assert held.token
     assert held.token not in result.output  # nor in any log line of the run
 
 
