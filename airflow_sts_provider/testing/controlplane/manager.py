@@ -180,6 +180,7 @@ class ControlPlane:
         now = self.clock.now()
         try:
             with self.store.lock, writing_as(controller.name):
+                now = self.clock.now()  # after the lock: what it writes is visible at once
                 wake = controller.sync(key, now)
         except StoreError as error:
             # a conflict or a vanished object: retry later, as a workqueue's rate limiter would

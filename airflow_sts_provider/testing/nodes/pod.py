@@ -4,8 +4,10 @@ A pod's life is a small discrete-event simulation (:class:`PodSim`): every
 transition (sandbox ready, image pulled, container started, probe passed,
 crash, back-off over, eviction, SIGTERM honoured) is scheduled at an exact
 emulated time taken from the pod's scripted :mod:`behaviour
-<airflow_sts_provider.testing.nodes.behaviour>`, and applied at that time even when
-the kubelet looks late, so timestamps never depend on how often it looks.
+<airflow_sts_provider.testing.nodes.behaviour>`. A transition applied on time
+carries that time; one the kubelet gets to late (under load) carries the time it
+becomes visible in the API, never a time in the past, and what follows it is
+scheduled from then, as on a real node whose kubelet is slow.
 After each look the pod's ``status`` is written if it changed, and the events
 the real kubelet emits are recorded (Pulling, Pulled, Created, Started,
 Killing, BackOff, Failed, Unhealthy, Evicted), with the real wording.
@@ -49,6 +51,8 @@ NOTICE = 1.0
 #: sandbox creation: the pod gets its IP
 SANDBOX = 0.1
 PROBE_PERIOD = 10.0
+#: a transition applied more than this after it was due is stamped with the time it is seen
+LATE = timedelta(milliseconds=1)
 
 
 def _ready_delay(container: Obj, behaviour: Behaviour | None) -> float:
@@ -160,9 +164,15 @@ class PodSim:
             self._terminate(now, float(grace))
 
     def advance(self, now: datetime) -> None:
-        """Apply every transition due by ``now``, each at its own time."""
-        while self._queue and self._queue[0][0] <= now + timedelta(milliseconds=1):
-            when, _, action, index, run = heapq.heappop(self._queue)
+        """Apply every transition due by ``now``: on time at its own time, late at ``now``.
+
+        A transition the kubelet gets to late (a loaded control plane, a clock moved
+        without reconciling) is stamped with the time it becomes visible in the API,
+        never backdated to when it was due, as a real kubelet's status manager does.
+        """
+        while self._queue and self._queue[0][0] <= now + LATE:
+            due, _, action, index, run = heapq.heappop(self._queue)
+            when = due if now - due <= LATE else now
             container = self.containers[index] if index >= 0 else None
             if container is not None and run != container.run:
                 continue  # a timer of a run that has ended

@@ -554,3 +554,25 @@ def test_image_error_messages_name_the_fully_qualified_reference() -> None:
     assert reason == "ErrImagePull"
     assert message.endswith("docker.io/library/nginx:bad: not found")
     assert image_error_message("invalid", "Nginx")[0] == "InvalidImageName"
+
+
+def test_a_late_kubelet_stamps_transitions_when_they_become_visible(sim: Sim) -> None:
+    """Under load the kubelet looks late: Ready is stamped when written, never backdated."""
+    from airflow_sts_provider.testing.clock import rfc3339
+
+    apply(sim, "healthy", replicas=1)
+    created = sim.get("pods", "healthy-0")["metadata"]["creationTimestamp"]
+    sim.clock.advance(30)  # 30 s pass with no reconcile in between: every timer is late
+    sim.step()
+    seen = rfc3339(sim.clock.now())
+    pod = sim.get("pods", "healthy-0")
+    assert conditions(pod)["PodReadyToStartContainers"]["lastTransitionTime"] == seen
+    sim.advance(5)
+    pod = sim.get("pods", "healthy-0")
+    assert is_ready(pod)
+    for stamp in (
+        conditions(pod)["Ready"]["lastTransitionTime"],
+        conditions(pod)["ContainersReady"]["lastTransitionTime"],
+        container(pod)["state"]["running"]["startedAt"],
+    ):
+        assert created < seen <= stamp <= rfc3339(sim.clock.now())
