@@ -58,6 +58,9 @@ class Kind:
     judge: Judge
     sensor: str
     trigger: str
+    #: What the API server accepts as the name: a DNS subdomain (253), or a DNS label
+    #: where the name ends up in a label value (a StatefulSet's pods carry it).
+    max_name_length: int = 253
 
 
 def _statefulset(
@@ -90,6 +93,7 @@ KINDS: Final[Mapping[str, Kind]] = {
             judge=_statefulset,
             sensor="airflow_sts_provider.sensors.statefulset.StatefulSetRunningSensor",
             trigger="airflow_sts_provider.triggers.statefulset.StatefulSetRunningTrigger",
+            max_name_length=63,
         ),
         Kind(
             name="Deployment",

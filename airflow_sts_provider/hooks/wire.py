@@ -89,18 +89,30 @@ def status_message(body: bytes | str | None) -> str:
 
 
 def permission_message(request: Request, status: int, server_message: str) -> str:
-    """Name the verb, the resource and the namespace, and point at the documented Role."""
+    """401: the credentials were rejected; 403: they lack a right. Each with its own fix."""
+    message = _unauthenticated(request) if status == 401 else _forbidden(request)
+    if server_message:
+        message += f" API server said: {server_message}"
+    return message
+
+
+def _unauthenticated(request: Request) -> str:
+    return (
+        f"Kubernetes API not authenticated (401): the API server rejected the connection's "
+        f"credentials when asked to {request.verb} {request.target}. Check that its token "
+        "or client certificate has not expired or been revoked, and that the connection's "
+        "kube_config / kube_config_path and cluster_context point at this cluster."
+    )
+
+
+def _forbidden(request: Request) -> str:
     group = f'"{request.api_group}"' if not request.api_group else request.api_group
-    what = "not authenticated (401)" if status == 401 else "forbidden (403)"
-    message = (
-        f"Kubernetes API {what}: cannot {request.verb} {request.target} "
+    return (
+        f"Kubernetes API forbidden (403): cannot {request.verb} {request.target} "
         f"(apiGroup {group}). Grant the connection's identity `{request.verb}` on "
         f"`{request.resource}` in namespace {request.namespace!r}; the least-privilege Role "
         f"is in {RBAC_DOC} and example_dags/k8s/rbac.yaml."
     )
-    if server_message:
-        message += f" API server said: {server_message}"
-    return message
 
 
 def retry_after_seconds(headers: Mapping[str, Any] | None) -> float | None:

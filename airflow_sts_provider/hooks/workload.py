@@ -110,6 +110,8 @@ class ReadStats:
     pages: dict[str, int] = field(default_factory=dict)
     items: dict[str, int] = field(default_factory=dict)
     server_time: bool = False
+    #: The "now" the verdict was judged at: the API server's, when it sent a Date.
+    now: datetime | None = None
 
 
 class _Settings:
@@ -248,7 +250,8 @@ class WorkloadHook(_Settings, KubernetesHook):
                 "The Kubernetes API server sent no Date header; judging stability windows "
                 "by this worker's clock, which may differ from the cluster's."
             )
-        return clock.now()
+        self.last_stats.now = clock.now()
+        return self.last_stats.now
 
     def _answer(self, step: Read, clock: ServerClock) -> Obj | Listing:
         def page(read: Read) -> Obj:

@@ -43,6 +43,11 @@ def as_seconds(argument: str, value: Any) -> float:
             ) from None
     if not isinstance(value, int | float) or math.isnan(value):
         raise ValueError(f"{argument} must be a number of seconds, got {value!r}; {fix}")
+    if math.isinf(value):
+        raise ValueError(
+            f"{argument} must be a finite number of seconds, got {value!r} (a window or grace "
+            f"that never ends never decides); {fix}"
+        )
     if value < 0:
         raise ValueError(f"{argument} must be >= 0, got {value!r}; {fix}")
     return float(value)
@@ -63,7 +68,16 @@ def as_count(argument: str, value: Any) -> int:
     return value
 
 
-def check_name(kind: str, value: Any, *, rendered: bool) -> None:
+def check_flag(argument: str, value: Any) -> None:
+    """A real bool: ``deferrable='no'`` is a truthy string and would defer."""
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"{argument} must be True or False, got {value!r}; pass {argument}=True or "
+            f"{argument}=False (not a string)"
+        )
+
+
+def check_name(kind: str, value: Any, *, rendered: bool, max_length: int = 253) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(
             f"name must be the {kind}'s name, got {value!r}; pass e.g. name='web' "
@@ -71,9 +85,10 @@ def check_name(kind: str, value: Any, *, rendered: bool) -> None:
         )
     if is_template(value) and not rendered:
         return
-    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+    if len(value) > max_length or not _DNS1123_SUBDOMAIN.match(value):
         raise ValueError(
-            f"name {value!r} is not a valid Kubernetes {kind} name: use at most 253 lowercase "
+            f"name {value!r} is not a valid Kubernetes {kind} name: use at most {max_length} "
+            "lowercase "
             "letters, digits, '-' or '.', starting and ending with a letter or digit "
             "(RFC 1123), e.g. 'kafka-broker'"
         )

@@ -23,12 +23,14 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
 from airflow_sts_provider.exceptions import KubernetesPermissionError, TransientKubernetesError
+from airflow_sts_provider.kinds import kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
 from airflow_sts_provider.reporting import failure_message, pod_lines, summary_line, where
 from airflow_sts_provider.sensors.arguments import (
     GRACE_ARGUMENTS,
     as_count,
     as_seconds,
+    check_flag,
     check_name,
     check_namespace,
     is_template,
@@ -115,6 +117,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         self.require_updated_on_delete = require_updated_on_delete
         try:
             self._check_arguments(rendered=False)
+            self._check_timing()
         except ValueError as exc:
             raise ValueError(f"{type(self).__name__}(task_id={self.task_id!r}): {exc}") from None
 
@@ -126,16 +129,18 @@ class WorkloadRunningSensor(BaseSensorOperator):
         At parse time (``rendered=False``) a templated value is checked later, after
         rendering; every other value is checked now, so a typo shows as an import error.
         """
-        check_name(self.kind, self.name, rendered=rendered)
+        check_name(
+            self.kind, self.name, rendered=rendered, max_length=kind_of(self.kind).max_name_length
+        )
         check_namespace(self.namespace, rendered=rendered)
         if not isinstance(self.kubernetes_conn_id, str) or not self.kubernetes_conn_id:
             raise ValueError(
                 f"kubernetes_conn_id must name a connection, got {self.kubernetes_conn_id!r}; "
                 "leave it unset for 'kubernetes_default'"
             )
-        if not isinstance(self.fail_fast, bool):
-            raise ValueError(f"fail_fast must be True or False, got {self.fail_fast!r}")
-        knobs: dict[str, Any] = {"require_updated_on_delete": bool(self.require_updated_on_delete)}
+        for flag in ("fail_fast", "deferrable", "require_updated_on_delete"):
+            check_flag(flag, getattr(self, flag))
+        knobs: dict[str, Any] = {"require_updated_on_delete": self.require_updated_on_delete}
         pending = False
         for argument in ("min_stable_seconds", "max_restarts", *GRACE_ARGUMENTS):
             value = getattr(self, argument)
@@ -147,6 +152,16 @@ class WorkloadRunningSensor(BaseSensorOperator):
             convert = as_count if argument == "max_restarts" else as_seconds
             knobs[argument] = convert(argument, value)
         return None if pending else ReadinessPolicy(**knobs)
+
+    def _check_timing(self) -> None:
+        """A poke interval longer than the timeout means the sensor pokes once, then times out."""
+        interval, timeout = float(self.poke_interval), float(self.timeout)
+        if interval > timeout:
+            raise ValueError(
+                f"poke_interval ({interval:g}s) is longer than timeout ({timeout:g}s): the "
+                "sensor would time out before its second poke; raise timeout or lower "
+                "poke_interval"
+            )
 
     @cached_property
     def policy(self) -> ReadinessPolicy:
@@ -210,7 +225,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         if result.is_done:
             return result.xcom_value
         self.defer(
-            trigger=self._trigger(),
+            trigger=self._trigger(result.xcom_value),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout) + _DEFER_TIMEOUT_PAD,
         )
@@ -234,18 +249,26 @@ class WorkloadRunningSensor(BaseSensorOperator):
             raise AirflowSkipException("Skipping due to never_fail is set to True.") from exc
         raise exc
 
-    def _trigger(self) -> WorkloadRunningTrigger:
+    def _trigger(self, first: dict[str, Any] | None = None) -> WorkloadRunningTrigger:
+        """The trigger of this kind, handed the first poke's verdict for its timeout message."""
         from airflow_sts_provider.triggers.base import trigger_for
 
-        policy = self.policy
         return trigger_for(
             self.kind,
             name=self.name,
             namespace=self.hook.resolve_namespace(self.namespace),
             kubernetes_conn_id=self.kubernetes_conn_id,
             **self.hook.trigger_connection_kwargs(),
-            policy=asdict(policy),
+            policy=asdict(self.policy),
             fail_fast=self.fail_fast,
             check_interval=max(float(self.poke_interval), 1.0),
             deadline=time.time() + float(self.timeout),
+            first_verdict=_summary(first),
         )
+
+
+def _summary(verdict: dict[str, Any] | None) -> dict[str, Any] | None:
+    """State and reason of a verdict dict: enough for a timeout message, small in the DB."""
+    if not verdict:
+        return None
+    return {key: verdict.get(key) for key in ("kind", "state", "reason", "ready", "desired")}

@@ -84,6 +84,8 @@ class WorkloadRunningTrigger(BaseTrigger):
     :param fail_fast: fire ``failed`` on a FAILED verdict (else keep waiting).
     :param check_interval: longest sleep between two judgements without events.
     :param deadline: epoch seconds after which the trigger fires ``timeout``.
+    :param first_verdict: state and reason of the sensor's first poke, so a trigger that
+        never gets an answer still says what was last known.
     :param connection_extras: deprecated, for triggers deferred by 0.1: extras in clear.
         Never sent any more; the triggerer resolves ``kubernetes_conn_id`` itself.
     :param config_dict: deprecated likewise (a kubeconfig in clear in the metadata DB).
@@ -104,6 +106,7 @@ class WorkloadRunningTrigger(BaseTrigger):
         fail_fast: bool = True,
         check_interval: float = 30.0,
         deadline: float | None = None,
+        first_verdict: dict[str, Any] | None = None,
         connection_extras: dict[str, Any] | None = None,
         config_dict: dict[str, Any] | None = None,
     ) -> None:
@@ -118,6 +121,7 @@ class WorkloadRunningTrigger(BaseTrigger):
         self.fail_fast = fail_fast
         self.check_interval = max(float(check_interval), 0.1)
         self.deadline = deadline
+        self.first_verdict = first_verdict
         self.connection_extras = connection_extras
         self.config_dict = config_dict
         self._readiness_policy = ReadinessPolicy(**self.policy)
@@ -142,6 +146,7 @@ class WorkloadRunningTrigger(BaseTrigger):
             "fail_fast": self.fail_fast,
             "check_interval": self.check_interval,
             "deadline": self.deadline,
+            "first_verdict": self.first_verdict,
         }
         for legacy in ("connection_extras", "config_dict"):
             if getattr(self, legacy) is not None:
@@ -289,19 +294,24 @@ class WorkloadRunningTrigger(BaseTrigger):
 
     # ------------------------------------------------------------------ deadline and events
 
+    @staticmethod
+    def _now() -> float:
+        return time.time()
+
     def _past_deadline(self) -> bool:
-        return self.deadline is not None and time.time() >= self.deadline
+        return self.deadline is not None and self._now() >= self.deadline
 
     def _bounded(self, seconds: float) -> float:
         """Never sleep past the deadline."""
         if self.deadline is None:
             return max(seconds, 0.0)
-        return max(0.0, min(seconds, self.deadline - time.time()))
+        return max(0.0, min(seconds, self.deadline - self._now()))
 
     def _timeout_event(self) -> dict[str, Any]:
         last = self._last
-        state = last.state.value.upper() if last else "UNKNOWN"
-        reason = last.reason if last else "no answer from the Kubernetes API"
+        first = self.first_verdict or {}
+        state = last.state.value.upper() if last else str(first.get("state") or "unknown").upper()
+        reason = last.reason if last else first.get("reason") or "no answer from the Kubernetes API"
         where_ = f"{self.kind} {self.namespace}/{self.name}"
         return self._event("timeout", f"Sensor has timed out: {where_} still {state}: {reason}")
 

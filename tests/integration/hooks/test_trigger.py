@@ -234,3 +234,39 @@ def test_the_hook_registers_the_token_it_authenticates_with_as_a_secret(
     assert token and token in str(redact(f"Authorization: Bearer {token}"))
     StatefulSetHook(kubernetes_conn_id=CONN_ID).get_conn()
     assert token not in str(redact(f"Authorization: Bearer {token}"))
+
+
+# --------------------------------------------------------------------------- the first verdict
+
+
+def test_a_trigger_that_never_gets_an_answer_times_out_with_the_first_pokes_verdict() -> None:
+    os.environ[CONN_ENV] = json.dumps(
+        {"conn_type": "kubernetes", "extra": {"kube_config": unreachable_kubeconfig()}}
+    )
+    trigger = StatefulSetRunningTrigger(
+        name="web",
+        namespace="default",
+        kubernetes_conn_id=CONN_ID,
+        deadline=time.time() + 2,
+        first_verdict={"state": "waiting", "reason": "1 of 3 ready; web-2: stabilizing 20s/60s"},
+    )
+    event = fire(trigger)
+    assert event["status"] == "timeout"
+    assert "still WAITING: 1 of 3 ready; web-2: stabilizing" in event["message"]
+
+
+def unreachable_kubeconfig() -> dict[str, Any]:
+    """A kubeconfig whose server refuses connections (a closed port on this machine)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": f"https://127.0.0.1:{port}"}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    }

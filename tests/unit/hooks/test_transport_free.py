@@ -92,7 +92,12 @@ def test_permission_message_names_verb_resource_namespace_and_points_to_rbac_doc
 
 
 def test_unauthenticated_is_told_apart_from_forbidden() -> None:
-    assert "not authenticated (401)" in str(error_for_status(GET_STS, 401, b""))
+    unauthenticated = str(error_for_status(GET_STS, 401, b""))
+    assert "not authenticated (401)" in unauthenticated
+    # A 401 means the credentials were rejected: the 403's "grant a right" is wrong advice.
+    assert "Grant" not in unauthenticated
+    assert "expired or been revoked" in unauthenticated
+    assert "kube_config" in unauthenticated
     assert "forbidden (403)" in str(error_for_status(GET_STS, 403, b""))
 
 

@@ -127,6 +127,14 @@ def sensor_with(*answers: Verdict | Exception, **kwargs: Any) -> StatefulSetRunn
             {"name": "{{ params.name }}", "min_stable_seconds": -1},
             "min_stable_seconds must be >= 0",
         ),
+        ({"name": "web", "min_stable_seconds": float("inf")}, "must be a finite number"),
+        ({"name": "web", "deferrable": "no"}, "deferrable must be True or False"),
+        (
+            {"name": "web", "require_updated_on_delete": "False"},
+            "require_updated_on_delete must be True or False",
+        ),
+        ({"name": "a" * 64}, "use at most 63"),
+        ({"name": "web", "poke_interval": 600, "timeout": 60}, "poke_interval (600s) is longer than timeout"),
     ],
     ids=[
         "an empty name",
@@ -144,6 +152,11 @@ def sensor_with(*answers: Verdict | Exception, **kwargs: Any) -> StatefulSetRunn
         "an empty connection id",
         "a fail_fast that is not a bool",
         "a bad literal next to a templated name",
+        "an endless stability window",
+        "a deferrable given as a string",
+        "a require_updated_on_delete given as a string",
+        "a StatefulSet name longer than its pods' labels allow",
+        "a poke interval longer than the timeout",
     ],
 )
 def test_bad_arguments_fail_when_the_dag_is_parsed(kwargs: dict[str, Any], message: str) -> None:
