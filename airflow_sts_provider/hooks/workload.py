@@ -18,7 +18,7 @@ import asyncio
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -86,7 +86,7 @@ _ASYNC_NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 def _is_certificate_error(exc: BaseException) -> bool:
-    """urllib3 wraps a failed certificate check in MaxRetryError(SSLError(...))."""
+    """urllib3 raises SSLError, or wraps it in MaxRetryError(SSLError(...)) when it retries."""
     reason = getattr(exc, "reason", None)
     for candidate in (exc, reason, getattr(reason, "__cause__", None)):
         if isinstance(candidate, ssl.SSLCertVerificationError):
@@ -96,6 +96,14 @@ def _is_certificate_error(exc: BaseException) -> bool:
         ):
             return True
     return False
+
+
+def _network_failure(request: Request, exc: BaseException) -> KubernetesApiCallError:
+    """An untrusted certificate is a configuration error; any other network failure a blip."""
+    if _is_certificate_error(exc) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return tls_failure(request, exc)
+    reason = getattr(exc, "reason", None)  # MaxRetryError: say what actually went wrong
+    return transient(request, reason if isinstance(reason, BaseException) else exc)
 
 
 def _truthy(flag: Any) -> bool:
@@ -200,8 +208,19 @@ class WorkloadHook(_Settings, KubernetesHook):
         return run_plan(events_plan(verdict, picture, self._warn_once), answer)
 
     def get_conn(self) -> Any:
-        """The cncf client, with what it authenticates with registered as secrets to mask."""
+        """The cncf client, secrets masked, and urllib3's own retries off.
+
+        urllib3 retries a refused connection three times, each with a warning line, on
+        top of the hook's retry policy: an unreachable API server logged ~13 lines per
+        poke. With them off, :class:`RetryPolicy` is the only one and a poke says once
+        that the API is unavailable.
+        """
         api_client = super().get_conn()
+        pool = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
+        if pool is not None:
+            # Retry(0): fail at the first error, still wrapped in MaxRetryError, which the
+            # client passes through (a bare SSLError it turns into a body-less ApiException).
+            pool.connection_pool_kw["retries"] = urllib3.Retry(total=0, raise_on_status=False)
         secrets = configuration_secrets(getattr(api_client, "configuration", None))
         secrets += kubeconfig_secrets(self._connection_kubeconfig())
         mask(secrets)
@@ -275,7 +294,7 @@ class WorkloadHook(_Settings, KubernetesHook):
                 if attempt > self.retry.retries:
                     raise
                 delay = self.retry.delay(attempt, exc.retry_after)
-                self.log.info(
+                self.log.debug(
                     "%s; retrying in %.2fs (%d/%d)", exc, delay, attempt, self.retry.retries
                 )
                 time.sleep(delay)
@@ -298,17 +317,17 @@ class WorkloadHook(_Settings, KubernetesHook):
             finally:
                 response.release_conn()
         except ApiException as exc:
+            if not exc.status:  # the client wraps an SSLError it caught itself in status 0
+                raise _network_failure(request, exc) from exc
             raise error_for_status(
                 request,
-                exc.status or 0,
+                exc.status,
                 exc.body,
                 has_continue="continue" in params,
                 headers=exc.headers,
             ) from exc
         except _SYNC_NETWORK_ERRORS as exc:
-            if _is_certificate_error(exc):
-                raise tls_failure(request, exc) from exc
-            raise transient(request, exc) from exc
+            raise _network_failure(request, exc) from exc
         clock.observe(response.headers.get("Date"))
         return decode_object(request, data)
 
@@ -377,8 +396,17 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         """The failing pods' Warning events in the verdict (never fails the trigger)."""
         return await arun_plan(events_plan(verdict, picture, self._warn_once), self._answer)
 
-    async def watch(self, watch: Watch, resource_version: str | None) -> AsyncIterator[Obj]:
-        """Yield the raw watch events (``{"type", "object"}``) of one watch request."""
+    async def watch(
+        self,
+        watch: Watch,
+        resource_version: str | None,
+        on_open: Callable[[str], object] | None = None,
+    ) -> AsyncIterator[Obj]:
+        """Yield the raw watch events (``{"type", "object"}``) of one watch request.
+
+        ``on_open(watch.key)`` is called once the server accepted the watch: from then on
+        no event after ``resource_version`` can be missed.
+        """
         params = {
             **watch.params,
             "watch": "true",
@@ -389,6 +417,8 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
             params["resourceVersion"] = resource_version
         timeout = (self.request_timeout[0], WATCH_SECONDS + self.request_timeout[1])
         response = await self._open(watch.request, params, timeout)
+        if on_open is not None:
+            on_open(watch.key)
         buffer = b""
         try:
             async for chunk in response.content.iter_any():

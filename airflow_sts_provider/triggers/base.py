@@ -44,7 +44,8 @@ from airflow_sts_provider.reporting import failure_message, summary_line, where
 
 __all__ = ["WorkloadRunningTrigger", "seconds_until_change", "trigger_for"]
 
-_Item = tuple[str, str, dict[str, Any]] | BaseException
+#: A watch event for the picture, a watch's error, or None: "judge again".
+_Item = tuple[str, str, dict[str, Any]] | BaseException | None
 
 
 class _RelistError(Exception):
@@ -126,6 +127,8 @@ class WorkloadRunningTrigger(BaseTrigger):
         self.config_dict = config_dict
         self._readiness_policy = ReadinessPolicy(**self.policy)
         self._last: Verdict | None = None
+        #: Watch keys reconnecting after a transient error: the picture may be behind.
+        self._stale: set[str] = set()
         self._logged: tuple[Any, ...] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -220,9 +223,11 @@ class WorkloadRunningTrigger(BaseTrigger):
         while True:
             verdict = picture.judge(hook.clock.now(), self._readiness_policy)
             self._remember(verdict)
-            if verdict.state is State.READY:
+            if self._stale:
+                pass  # a watch is reconnecting: the picture may miss events, decide nothing
+            elif verdict.state is State.READY:
                 return self._event("success", f"{verdict.kind} {where(verdict)} is ready")
-            if verdict.state is State.FAILED and self.fail_fast:
+            elif verdict.state is State.FAILED and self.fail_fast:
                 self._remember(await hook.with_events(verdict, picture))
                 return self._event("failed", failure_message(self._last or verdict))
             if self._past_deadline():
@@ -230,9 +235,16 @@ class WorkloadRunningTrigger(BaseTrigger):
             try:
                 item = await asyncio.wait_for(queue.get(), timeout=self._next_wake(hook, verdict))
             except TimeoutError:
-                await hook.read_workload(picture)
+                await self._refresh(hook, picture)
                 continue
             self._apply(picture, item, queue)
+
+    async def _refresh(self, hook: AsyncWorkloadHook, picture: Picture) -> None:
+        """Re-read the workload; a failure keeps the picture (the watches carry it)."""
+        try:
+            await hook.read_workload(picture)
+        except TransientKubernetesError as exc:
+            self.log.debug("Periodic re-read failed (%s); keeping the watched picture", exc)
 
     @staticmethod
     def _apply(picture: Picture, item: _Item, queue: asyncio.Queue[_Item]) -> None:
@@ -240,7 +252,8 @@ class WorkloadRunningTrigger(BaseTrigger):
         while True:
             if isinstance(item, BaseException):
                 raise item
-            picture.apply(*item)
+            if item is not None:
+                picture.apply(*item)
             if queue.empty():
                 return
             item = queue.get_nowait()
@@ -248,16 +261,37 @@ class WorkloadRunningTrigger(BaseTrigger):
     async def _follow(
         self, hook: AsyncWorkloadHook, watch: Watch, queue: asyncio.Queue[_Item]
     ) -> None:
-        """Follow one watch, resuming from the last version seen; errors go to ``queue``."""
-        version = watch.resource_version
+        """Follow one watch, resuming from the last version seen; errors go to ``queue``.
+
+        A transient failure is retried in place from the same version, so no event is
+        missed and the picture survives; meanwhile the watch is *stale* and nothing is
+        decided. 410 Gone (too far behind) relists the whole cycle.
+        """
+        version, failures = watch.resource_version, 0
+
+        def reopened(key: str) -> None:
+            if key in self._stale:
+                self._stale.discard(key)
+                queue.put_nowait(None)  # wake the judge: the picture is whole again
+
         try:
             while True:
-                async for event in hook.watch(watch, version):
-                    version = self._take(watch, event, queue) or version
+                try:
+                    async for event in hook.watch(watch, version, on_open=reopened):
+                        version = self._take(watch, event, queue) or version
+                        failures = 0
+                except TransientKubernetesError as exc:
+                    if exc.status == 410:
+                        raise _RelistError(str(exc)) from exc
+                    failures += 1
+                    self._stale.add(watch.key)
+                    delay = hook.retry.delay(failures, exc.retry_after)
+                    self.log.info(
+                        "Watch %s interrupted (%s); resuming in %.1fs", watch.key, exc, delay
+                    )
+                    await asyncio.sleep(self._bounded(delay))
         except asyncio.CancelledError:
             raise
-        except TransientKubernetesError as exc:
-            await queue.put(_RelistError(str(exc)) if exc.status == 410 else exc)
         except BaseException as exc:  # handed to the cycle, which re-raises it
             await queue.put(exc)
 

@@ -444,3 +444,30 @@ def test_credentials_never_reach_the_log(
     token = cluster.kubeconfig["users"][0]["user"].get("token")
     assert token and token not in out
     assert "certificate-authority-data" not in out
+
+
+def test_an_unreachable_api_server_costs_no_log_line_below_the_sensors_own(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """urllib3's own retries logged a warning each (~13 lines a poke); the policy is ours."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": f"https://127.0.0.1:{port}"}}],
+        "users": [{"name": "u", "user": {"token": "a-token-long-enough-to-mask"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    }
+    hook = connect(monkeypatch, kube_config=kubeconfig)
+    capfd.readouterr()
+    with pytest.raises(TransientKubernetesError, match="Connection refused"):
+        hook.get_readiness("web")
+    out, err = capfd.readouterr()
+    lines = [line for line in (out + err).splitlines() if "warning" in line.lower()]
+    assert lines == []
+    assert hook.last_stats.requests == 1 + hook.transient_retries  # still retried, quietly

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from airflow_sts_provider.testing.cluster import EmulatedCluster
+from airflow_sts_provider.testing.faults import FaultDecision, Faults
 from airflow_sts_provider.triggers.statefulset import (
     DeploymentRunningTrigger,
     PodRunningTrigger,
@@ -270,3 +271,31 @@ def unreachable_kubeconfig() -> dict[str, Any]:
         "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
         "current-context": "x",
     }
+
+
+# --------------------------------------------------------------------------- resilience
+
+
+class CountingFaults(Faults):
+    """The cluster's faults, remembering every path the trigger asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+
+    def decide(self, path: str) -> FaultDecision:
+        self.paths.append(path)
+        return super().decide(path)
+
+
+def test_a_failing_watch_is_retried_in_place_without_relisting() -> None:
+    """One failed watch request used to tear down the cycle and list everything again."""
+    faults = CountingFaults()
+    with EmulatedCluster(speed=20, faults=faults) as flaky:
+        flaky.apply_scenario("healthy")
+        faults.set(path_pattern=r"watch=true", fail_next=4, fail_codes=[503], retry_after=0)
+        event = fire(make(StatefulSetRunningTrigger, flaky, "healthy"))
+    assert event["status"] == "success"
+    assert faults.injected == 4
+    pod_lists = [p for p in faults.paths if "/pods?" in p and "watch=true" not in p]
+    assert len(pod_lists) == 1, pod_lists
