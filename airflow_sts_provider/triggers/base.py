@@ -225,6 +225,8 @@ class WorkloadRunningTrigger(BaseTrigger):
             self._remember(verdict)
             if self._stale:
                 pass  # a watch is reconnecting: the picture may miss events, decide nothing
+            elif picture.workload is None and self.fail_fast:
+                return self._event("failed", self._deleted_message())
             elif verdict.state is State.READY:
                 return self._event("success", f"{verdict.kind} {where(verdict)} is ready")
             elif verdict.state is State.FAILED and self.fail_fast:
@@ -340,6 +342,13 @@ class WorkloadRunningTrigger(BaseTrigger):
         if self.deadline is None:
             return max(seconds, 0.0)
         return max(0.0, min(seconds, self.deadline - self._now()))
+
+    def _deleted_message(self) -> str:
+        """The trigger saw the workload, then it was gone: waiting longer cannot help."""
+        return (
+            f"{self.kind} {self.namespace}/{self.name} was deleted while waiting "
+            "(the trigger had seen it; fail_fast=False keeps waiting for it to come back)"
+        )
 
     def _timeout_event(self) -> dict[str, Any]:
         last = self._last

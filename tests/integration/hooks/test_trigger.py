@@ -299,3 +299,28 @@ def test_a_failing_watch_is_retried_in_place_without_relisting() -> None:
     assert faults.injected == 4
     pod_lists = [p for p in faults.paths if "/pods?" in p and "watch=true" not in p]
     assert len(pod_lists) == 1, pod_lists
+
+
+@pytest.mark.parametrize(
+    ("fail_fast", "status"),
+    [(True, "failed"), (False, "timeout")],
+    ids=["it fails, saying so", "without fail_fast it keeps waiting for it to come back"],
+)
+def test_a_workload_deleted_while_the_trigger_waits(
+    cluster: EmulatedCluster, fail_fast: bool, status: str
+) -> None:
+    cluster.apply_scenario("slow-start")
+    trigger = make(
+        StatefulSetRunningTrigger, cluster, "slow-start", window=600, timeout=8, fail_fast=fail_fast
+    )
+
+    async def delete_later() -> dict[str, Any]:
+        task = asyncio.create_task(asyncio.wait_for(anext(trigger.run()), timeout=60))
+        await asyncio.sleep(2.0)
+        await asyncio.to_thread(cluster.delete, "statefulsets", "default", "slow-start")
+        return (await task).payload  # type: ignore[no-any-return]
+
+    event = asyncio.run(delete_later())
+    assert event["status"] == status
+    if fail_fast:
+        assert "StatefulSet default/slow-start was deleted while waiting" in event["message"]
