@@ -8,6 +8,8 @@ consistent world.
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -81,4 +83,10 @@ class Clock:
 
 def rfc3339(moment: datetime) -> str:
     """Kubernetes' timestamp format: second precision, ``Z`` suffix."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _second(math.floor(moment.timestamp()))
+
+
+@functools.lru_cache(maxsize=256)
+def _second(epoch: int) -> str:
+    # thousands of pods change state within the same few seconds: format each second once
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

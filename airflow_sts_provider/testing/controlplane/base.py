@@ -32,13 +32,13 @@ class Context:
     recorder: EventRecorder
     deleter: Deleter
 
-    def write_status(self, resource: str, cached: Obj, status: Obj) -> Obj:
+    def write_status(self, resource: str, cached: Obj, status: Obj) -> None:
         """Replace the status of ``cached`` (the current version: hold the store lock).
 
-        Cheaper than ``store.update`` (no read-back copy); safe because under the store
-        lock the cache is exactly what the store holds.
+        Cheaper than ``store.update`` (no copy of the whole object, no read-back);
+        safe because under the store lock the cache is exactly what the store holds.
         """
-        return self.store.replace(resource, {**cached, "status": status})
+        self.store.replace_status(resource, cached, status)
 
     def delete(self, resource: str, obj: Obj, propagation: str | None = None) -> None:
         """Delete as a controller's client does: through the apiserver's DELETE semantics."""

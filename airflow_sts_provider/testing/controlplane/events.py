@@ -93,7 +93,7 @@ class EventRecorder:
             self._stamps[(namespace, meta["name"])] = nanos + attempt
             event["metadata"]["name"] = f"{meta['name']}.{nanos + attempt:x}"
             try:
-                self.store.create("events", event)
+                self.store.add("events", event)  # a fresh body: handed over
             except StoreError as error:
                 if error.code == 409:
                     continue

@@ -20,7 +20,6 @@ rolls out until someone deletes that pod.
 from __future__ import annotations
 
 import contextlib
-import copy
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -43,7 +42,13 @@ from airflow_sts_provider.testing.controlplane.util import (
     selector_of,
 )
 from airflow_sts_provider.testing.registry.selectors import LabelSelector
-from airflow_sts_provider.testing.registry.store import Change, Obj, StoreError, controller_ref
+from airflow_sts_provider.testing.registry.store import (
+    Change,
+    Obj,
+    StoreError,
+    clone,
+    controller_ref,
+)
 from airflow_sts_provider.testing.registry.validation import reset_status
 
 REVISION_LABEL = "controller-revision-hash"
@@ -81,7 +86,7 @@ def is_healthy(pod: Obj) -> bool:
 
 def revision_data(sts: Obj) -> Obj:
     """``getPatch``: the strategic merge patch that restores this pod template."""
-    template = copy.deepcopy(sts["spec"]["template"])
+    template = clone(sts["spec"]["template"])
     template["$patch"] = "replace"
     return {"spec": {"template": template}}
 
@@ -93,7 +98,7 @@ def revision_hash(data: Obj, collision_count: int) -> str:
 
 def template_of(revision: Obj) -> Obj:
     """``ApplyRevision``: the pod template a revision holds."""
-    template: Obj = copy.deepcopy(revision["data"]["spec"]["template"])
+    template: Obj = clone(revision["data"]["spec"]["template"])
     template.pop("$patch", None)
     return template
 
@@ -418,7 +423,7 @@ class StatefulSetController(Controller):
             pod_meta["annotations"] = dict(template_meta["annotations"])
         if template_meta.get("finalizers"):
             pod_meta["finalizers"] = list(template_meta["finalizers"])
-        pod_spec = copy.deepcopy(template.get("spec") or {})
+        pod_spec = clone(template.get("spec") or {})
         pod_spec["hostname"] = name
         if spec.get("serviceName"):
             pod_spec["subdomain"] = spec["serviceName"]
@@ -437,10 +442,10 @@ class StatefulSetController(Controller):
 
     def _create_pod(self, sts: Obj, pod: Obj) -> None:
         name, set_name = pod["metadata"]["name"], sts["metadata"]["name"]
-        body = copy.deepcopy(pod)
+        body = clone(pod)
         reset_status("pods", body)
         try:
-            self.ctx.store.create("pods", body)
+            self.ctx.store.add("pods", body)
         except StoreError as error:
             self.ctx.recorder.record(
                 sts,
