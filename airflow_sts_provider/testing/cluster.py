@@ -158,6 +158,13 @@ class EmulatedCluster:
         extra = {"kube_config": self.server.kubeconfig(namespace), "namespace": namespace}
         return "kubernetes://?__extra__=" + quote(json.dumps(extra), safe="")
 
+    def stats(self) -> dict[str, Any]:
+        """What the API server counted: ``watches_open`` (watch connections open now),
+        ``watches_opened``, ``requests_total``, ``requests`` by ``"verb resource"``
+        (``"watch pods"``, ``"list statefulsets"``), ``seconds`` since it started and
+        ``requests_per_minute``."""
+        return self.server.stats.snapshot()
+
     # -- objects ---------------------------------------------------------------------------
     def apply_scenario(
         self, name: str, *, replicas: int | None = None, namespace: str = "default"

@@ -38,6 +38,7 @@ from airflow_sts_provider.testing.apiserver.handlers import Api
 from airflow_sts_provider.testing.apiserver.rbac import Attributes, Authorizer, verb_for
 from airflow_sts_provider.testing.apiserver.request import ApiRequest, Reply, WatchReply
 from airflow_sts_provider.testing.apiserver.router import Discovery, ResourceRequest, resolve
+from airflow_sts_provider.testing.apiserver.stats import RequestStats
 from airflow_sts_provider.testing.apiserver.tls import make_tls, require_trustme
 from airflow_sts_provider.testing.clock import Clock
 from airflow_sts_provider.testing.registry.status import (
@@ -92,6 +93,8 @@ class ApiServer:
         self.authorizer = authorizer
         self.faults = faults if faults is not None else Faults()
         self.stopping = threading.Event()
+        #: watch connections open now and requests served by verb/resource
+        self.stats = RequestStats()
         self.api = Api(
             store,
             clock,
@@ -368,6 +371,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         req = ApiRequest(self.command, parts.path, query, self.headers, body)
+        owner.stats.request(req)
         decision = owner.faults.decide(self.path)
         if decision.latency_s:
             time.sleep(decision.latency_s)
@@ -429,6 +433,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _send_watch(self, reply: WatchReply, decision: FaultDecision) -> None:
+        stats = self.server.owner.stats
+        stats.watch_opened()
+        try:
+            self._stream_watch(reply, decision)
+        finally:
+            stats.watch_closed()
+
+    def _stream_watch(self, reply: WatchReply, decision: FaultDecision) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Cache-Control", "no-cache, private")

@@ -306,3 +306,42 @@ def test_a_watch_sees_every_concurrent_write_once_and_in_order(
     versions = [rv for rv, _ in seen]
     assert versions == sorted(set(versions))
     assert [n for _, n in seen] == [str(i) for i in range(1, writes + 1)]
+
+
+def test_the_server_counts_open_watches_and_requests_by_verb_and_resource() -> None:
+    """What a benchmark reads: watch connections open now, requests per verb/resource."""
+    import http.client
+
+    from airflow_sts_provider.testing.cluster import EmulatedCluster
+
+    with EmulatedCluster(tls=False, token="") as cluster:
+        host, port = cluster.url.removeprefix("http://").rsplit(":", 1)
+        before = cluster.stats()
+        assert before["watches_open"] == 0
+        watches = []
+        for _ in range(2):
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            query = "watch=true&timeoutSeconds=30&allowWatchBookmarks=true"
+            conn.request("GET", f"/api/v1/namespaces/default/pods?{query}")
+            response = conn.getresponse()
+            assert response.status == 200
+            watches.append((conn, response))
+        assert cluster.wait_for(lambda: cluster.stats()["watches_open"] == 2, timeout=5)
+        plain = http.client.HTTPConnection(host, int(port), timeout=10)
+        for path in ("/api/v1/namespaces/default/pods", "/apis/apps/v1/statefulsets", "/api"):
+            plain.request("GET", path)
+            plain.getresponse().read()
+        plain.close()
+        stats = cluster.stats()
+        assert stats["requests"]["watch pods"] == 2
+        assert stats["requests"]["list pods"] == 1
+        assert stats["requests"]["list statefulsets"] == 1
+        assert stats["requests"]["get discovery"] == 1
+        assert stats["requests_total"] - before["requests_total"] == 5
+        assert stats["requests_per_minute"] > 0
+        for conn, response in watches:
+            response.close()
+            conn.close()
+        # the server sees a closed watch when it next writes to it (here: a bookmark a second)
+        assert cluster.wait_for(lambda: cluster.stats()["watches_open"] == 0, timeout=10)
+        assert cluster.stats()["watches_opened"] == 2
