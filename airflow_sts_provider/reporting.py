@@ -51,6 +51,21 @@ def not_found_verdict(kind: str, name: str, namespace: str) -> Verdict:
     )
 
 
+def is_not_found(verdict: Verdict) -> bool:
+    """Whether ``verdict`` is :func:`not_found_verdict`'s: the workload does not exist."""
+    return not verdict.pods and verdict.reason == (
+        f"{verdict.kind.lower()} {verdict.namespace}/{verdict.name} not found"
+    )
+
+
+def timeout_message(verdict: Verdict) -> str:
+    """A sensor's timeout that says what it was still waiting for."""
+    return (
+        f"Sensor has timed out: {verdict.kind} {where(verdict)} still "
+        f"{verdict.state.value.upper()}: {verdict.reason}"
+    )
+
+
 def failure_message(verdict: Verdict) -> str:
     """What the failed task says: the workload, then every failing pod with its reason."""
     head = (

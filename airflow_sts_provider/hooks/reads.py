@@ -11,6 +11,7 @@ skipped, anything else propagates to the hook's caller.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -194,6 +195,32 @@ def list_plan(read: Read, limit: int) -> Plan[Listing]:
             continue
         pager.add(page)
     return Listing(pager.items, pager.resource_version, pager.pages)
+
+
+def absence_plan(kind: Kind, name: str, namespace: str) -> Plan[str]:
+    """Why a workload is not found, as far as the identity may tell: namespace, close names.
+
+    Needs ``list`` on the kind and ``get`` on the namespace, which the least-privilege
+    Role does not grant: a refusal only makes the message say less.
+    """
+    where = f"{kind.name.lower()} {namespace}/{name} not found"
+    try:
+        yield Read(Request("get", "namespaces", None, namespace, "", "v1"))
+    except NotFoundError:
+        return f"{where}: namespace {namespace!r} does not exist"
+    except KubernetesApiCallError:
+        pass  # not allowed to tell; say what we can
+    try:
+        listing = yield Read(request_for("list", kind.resource, namespace), {}, paged=True)
+    except KubernetesApiCallError:
+        return f"{where} (this identity may not list {kind.resource.plural} to suggest names)"
+    names = [name_of(obj) for obj in listing.items]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if close:
+        return f"{where}: did you mean {', '.join(f'`{c}`' for c in close)}?"
+    return (
+        f"{where}; {kind.resource.plural} in {namespace}: {', '.join(sorted(names)[:10]) or 'none'}"
+    )
 
 
 def run_plan(plan: Plan[T], answer: Callable[[Read], Any]) -> T:

@@ -64,9 +64,13 @@ class Request:
 
     @property
     def path(self) -> str:
-        """The URL path: ``/apis/apps/v1/namespaces/ns/statefulsets/web``."""
+        """The URL path: ``/apis/apps/v1/namespaces/ns/statefulsets/web``.
+
+        Without a namespace the resource is cluster-scoped (``/api/v1/namespaces/ns``).
+        """
         prefix = f"/apis/{self.api_group}/{self.version}" if self.api_group else "/api/v1"
-        path = f"{prefix}/namespaces/{self.namespace}/{self.resource}"
+        scope = f"/namespaces/{self.namespace}" if self.namespace else ""
+        path = f"{prefix}{scope}/{self.resource}"
         return f"{path}/{self.name}" if self.name else path
 
     def as_verb(self, verb: str) -> Request:

@@ -53,6 +53,7 @@ from airflow_sts_provider.hooks.reads import (
     Picture,
     Read,
     Watch,
+    absence_plan,
     arun_plan,
     events_plan,
     list_plan,
@@ -206,6 +207,12 @@ class WorkloadHook(_Settings, KubernetesHook):
         picture = run_plan(poke_plan(spec, name, self.resolve_namespace(namespace)), answer)
         verdict = picture.judge(self._now(clock), policy or ReadinessPolicy())
         return run_plan(events_plan(verdict, picture, self._warn_once), answer)
+
+    def explain_absence(self, kind: str, name: str, namespace: str | None = None) -> str:
+        """Why ``name`` is not found: a namespace that does not exist, or the closest names."""
+        clock = ServerClock()
+        plan = absence_plan(kind_of(kind), name, self.resolve_namespace(namespace))
+        return run_plan(plan, lambda step: self._answer(step, clock))
 
     def get_conn(self) -> Any:
         """The cncf client, secrets masked, and urllib3's own retries off.
@@ -391,6 +398,10 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
             picture.workload = await self._get(request, {})
         except NotFoundError:
             picture.workload = None
+
+    async def explain_absence(self, kind: str, name: str, namespace: str) -> str:
+        """:meth:`WorkloadHook.explain_absence` for the triggers."""
+        return await arun_plan(absence_plan(kind_of(kind), name, namespace), self._answer)
 
     async def with_events(self, verdict: Verdict, picture: Picture) -> Verdict:
         """The failing pods' Warning events in the verdict (never fails the trigger)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
@@ -25,7 +25,14 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, A
 from airflow_sts_provider.exceptions import KubernetesPermissionError, TransientKubernetesError
 from airflow_sts_provider.kinds import kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
-from airflow_sts_provider.reporting import failure_message, pod_lines, summary_line, where
+from airflow_sts_provider.reporting import (
+    failure_message,
+    is_not_found,
+    pod_lines,
+    summary_line,
+    timeout_message,
+    where,
+)
 from airflow_sts_provider.sensors.arguments import (
     GRACE_ARGUMENTS,
     as_count,
@@ -69,6 +76,9 @@ class WorkloadRunningSensor(BaseSensorOperator):
     :param config_error_grace_seconds: container config errors tolerated this long.
     :param unschedulable_grace_seconds: an unschedulable pod tolerated this long.
     :param require_updated_on_delete: OnDelete StatefulSets: outdated pods block READY.
+    :param not_found_grace_seconds: a workload still not found this long after the sensor
+        started fails, naming the namespace if it does not exist and the closest names
+        ("did you mean ..."), instead of waiting out ``timeout`` (7 days by default).
 
     Every other argument is :class:`BaseSensorOperator`'s; ``mode`` defaults to
     ``"reschedule"`` so no worker slot is held while waiting.
@@ -99,6 +109,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         config_error_grace_seconds: float | None = None,
         unschedulable_grace_seconds: float | None = None,
         require_updated_on_delete: bool = False,
+        not_found_grace_seconds: float = 300.0,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("mode", "reschedule")
@@ -115,6 +126,8 @@ class WorkloadRunningSensor(BaseSensorOperator):
         self.config_error_grace_seconds = config_error_grace_seconds
         self.unschedulable_grace_seconds = unschedulable_grace_seconds
         self.require_updated_on_delete = require_updated_on_delete
+        self.not_found_grace_seconds = not_found_grace_seconds
+        self._poking_since: float | None = None
         try:
             self._check_arguments(rendered=False)
             self._check_timing()
@@ -155,6 +168,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
 
     def _check_timing(self) -> None:
         """A poke interval longer than the timeout means the sensor pokes once, then times out."""
+        as_seconds("not_found_grace_seconds", self.not_found_grace_seconds)
         interval, timeout = float(self.poke_interval), float(self.timeout)
         if interval > timeout:
             raise ValueError(
@@ -197,14 +211,55 @@ class WorkloadRunningSensor(BaseSensorOperator):
             return PokeReturnValue(is_done=True, xcom_value=verdict.to_dict())
         if verdict.state is State.FAILED:
             if self.fail_fast:
-                raise AirflowFailException(failure_message(verdict))
+                self._fail(AirflowFailException(failure_message(verdict)))
             self.log.warning(
                 "%s %s is failing; fail_fast=False, so waiting until the sensor's timeout "
                 "in case it recovers",
                 verdict.kind,
                 where(verdict),
             )
+        self._give_up_if_overdue(context, verdict)
         return PokeReturnValue(is_done=False, xcom_value=verdict.to_dict())
+
+    def _give_up_if_overdue(self, context: Context, verdict: Verdict) -> None:
+        """Say *why* when the wait ends: the name that never appeared, the last verdict.
+
+        Airflow's own timeout message says only how long it waited; this runs first.
+        """
+        elapsed = self._elapsed(context)
+        if is_not_found(verdict) and elapsed > float(self.not_found_grace_seconds):
+            explained = self._explain_absence(verdict)
+            self._fail(
+                AirflowFailException(
+                    f"{explained}, {elapsed:.0f}s after the sensor started "
+                    f"(not_found_grace_seconds={float(self.not_found_grace_seconds):g}): check "
+                    "the name, the namespace and the connection's cluster"
+                )
+            )
+        if elapsed > float(self.timeout):
+            self._fail(AirflowSensorTimeout(timeout_message(verdict)))
+
+    def _explain_absence(self, verdict: Verdict) -> str:
+        try:
+            return self.hook.explain_absence(self.kind, self.name, self.namespace)
+        except Exception:  # the explanation is a courtesy; never let it hide the failure
+            return verdict.reason
+
+    def _elapsed(self, context: Context) -> float:
+        """Seconds since the sensor's first poke of this try, as Airflow times its timeout."""
+        ti = context.get("ti") if self.reschedule else None
+        if ti is not None:
+            first = ti.get_first_reschedule_date(context)
+            return 0.0 if first is None else (datetime.now(UTC) - first).total_seconds()
+        if self._poking_since is None:
+            self._poking_since = time.monotonic()
+        return time.monotonic() - self._poking_since
+
+    def _fail(self, exc: Exception) -> NoReturn:
+        """Raise ``exc``, or with ``soft_fail`` a skip that still says why."""
+        if self.soft_fail:
+            raise AirflowSkipException(f"Skipping due to soft_fail is set to True: {exc}") from exc
+        raise exc
 
     def log_verdict(self, verdict: Verdict) -> None:
         """One summary line, then one line per pod that is not ready."""
@@ -244,7 +299,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
 
     def _soft_fail_or_raise(self, exc: Exception) -> NoReturn:
         if self.soft_fail:
-            raise AirflowSkipException("Skipping due to soft_fail is set to True.") from exc
+            raise AirflowSkipException(f"Skipping due to soft_fail is set to True: {exc}") from exc
         if getattr(self, "never_fail", False):
             raise AirflowSkipException("Skipping due to never_fail is set to True.") from exc
         raise exc

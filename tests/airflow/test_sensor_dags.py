@@ -162,6 +162,8 @@ def test_without_fail_fast_a_broken_rollout_waits_until_the_timeout(
     assert result.log_of("fail_fast=False, so waiting")
     assert not result.log_of("is not coming up")
     assert result.reschedules["wait"] >= 1
+    # The final timeout says what it was still waiting for, not only how long it waited.
+    assert result.log_of("Sensor has timed out: StatefulSet default/crashloop still FAILED")
 
 
 def test_soft_fail_turns_a_broken_rollout_into_a_skip(

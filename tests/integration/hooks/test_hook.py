@@ -471,3 +471,37 @@ def test_an_unreachable_api_server_costs_no_log_line_below_the_sensors_own(
     lines = [line for line in (out + err).splitlines() if "warning" in line.lower()]
     assert lines == []
     assert hook.last_stats.requests == 1 + hook.transient_retries  # still retried, quietly
+
+
+@pytest.mark.parametrize(
+    ("name", "namespace", "expected"),
+    [
+        (
+            "slow-strat",
+            "default",
+            "statefulset default/slow-strat not found: did you mean `slow-start`?",
+        ),
+        ("web", "nowhere", "statefulset nowhere/web not found: namespace 'nowhere' does not exist"),
+    ],
+    ids=["a typo gets the closest names", "a namespace that does not exist is named"],
+)
+def test_explain_absence(
+    cluster: EmulatedCluster,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    namespace: str,
+    expected: str,
+) -> None:
+    cluster.apply_scenario("slow-start")
+    hook = connect(monkeypatch, kube_config=cluster.kubeconfig)
+    assert hook.explain_absence("StatefulSet", name, namespace) == expected
+
+
+def test_explain_absence_says_less_when_the_identity_may_not_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    role = (REPO / "example_dags" / "k8s" / "rbac.yaml").read_text()
+    with EmulatedCluster(speed=20, role=role) as locked:
+        hook = connect(monkeypatch, kube_config=locked.kubeconfig)
+        text = hook.explain_absence("StatefulSet", "slow-strat", "default")
+    assert text.startswith("statefulset default/slow-strat not found (this identity may not list")

@@ -24,6 +24,7 @@ from airflow_sts_provider.exceptions import (
     TransientKubernetesError,
 )
 from airflow_sts_provider.readiness import PodReport, ReadinessPolicy, State, Verdict
+from airflow_sts_provider.reporting import not_found_verdict
 from airflow_sts_provider.sensors.statefulset import (
     DeploymentRunningSensor,
     PodRunningSensor,
@@ -96,6 +97,9 @@ class StubHook:
             raise answer
         return answer
 
+    def explain_absence(self, kind: str, name: str, namespace: str | None) -> str:
+        return f"{kind.lower()} {namespace}/{name} not found: did you mean `web-1`?"
+
 
 def sensor_with(*answers: Verdict | Exception, **kwargs: Any) -> StatefulSetRunningSensor:
     sensor = StatefulSetRunningSensor(task_id="wait", name="web", namespace="shop", **kwargs)
@@ -134,7 +138,10 @@ def sensor_with(*answers: Verdict | Exception, **kwargs: Any) -> StatefulSetRunn
             "require_updated_on_delete must be True or False",
         ),
         ({"name": "a" * 64}, "use at most 63"),
-        ({"name": "web", "poke_interval": 600, "timeout": 60}, "poke_interval (600s) is longer than timeout"),
+        (
+            {"name": "web", "poke_interval": 600, "timeout": 60},
+            "poke_interval (600s) is longer than timeout",
+        ),
     ],
     ids=[
         "an empty name",
@@ -329,3 +336,36 @@ def test_deferrable_execute_with_soft_fail_skips_a_broken_rollout() -> None:
 
 def test_deferrable_execute_returns_at_once_when_already_ready() -> None:
     assert sensor_with(READY, deferrable=True).execute({}) == READY.to_dict()
+
+
+# --------------------------------------------------------------------------- saying why at the end
+
+NOT_FOUND = not_found_verdict("StatefulSet", "web", "shop")
+
+
+def test_the_timeout_carries_the_last_verdicts_reason() -> None:
+    sensor = sensor_with(WAITING, mode="poke", poke_interval=0, timeout=0)
+    with pytest.raises(AirflowSensorTimeout) as info:
+        sensor.poke({})
+    assert str(info.value).startswith("Sensor has timed out: StatefulSet shop/web still WAITING: ")
+    assert WAITING.reason in str(info.value)
+
+
+def test_a_soft_fail_skip_says_why() -> None:
+    sensor = sensor_with(FAILED, soft_fail=True)
+    with pytest.raises(AirflowSkipException) as info:
+        sensor.poke({})
+    assert "Skipping due to soft_fail is set to True: StatefulSet shop/web is not coming up" in (
+        str(info.value)
+    )
+
+
+def test_a_name_that_never_appears_fails_after_its_grace_suggesting_the_closest_names() -> None:
+    sensor = sensor_with(NOT_FOUND, NOT_FOUND, mode="poke", not_found_grace_seconds=3600)
+    assert not sensor.poke({}).is_done  # within its grace: "not there yet"
+    sensor.not_found_grace_seconds = 0
+    with pytest.raises(AirflowFailException) as info:
+        sensor.poke({})
+    text = str(info.value)
+    assert "statefulset shop/web not found: did you mean `web-1`?" in text
+    assert "not_found_grace_seconds=0" in text
