@@ -105,6 +105,22 @@ def _container(container: Obj) -> None:
     container.setdefault("resources", {})
     for port in container.get("ports") or []:
         port.setdefault("protocol", "TCP")
+    for kind in ("livenessProbe", "readinessProbe", "startupProbe"):
+        probe = container.get(kind)
+        if isinstance(probe, dict):
+            _probe(probe)
+
+
+def _probe(probe: Obj) -> None:
+    """``SetDefaults_Probe`` and ``SetDefaults_HTTPGetAction``."""
+    probe.setdefault("timeoutSeconds", 1)
+    probe.setdefault("periodSeconds", 10)
+    probe.setdefault("successThreshold", 1)
+    probe.setdefault("failureThreshold", 3)
+    http_get = probe.get("httpGet")
+    if isinstance(http_get, dict):
+        http_get.setdefault("path", "/")
+        http_get.setdefault("scheme", "HTTP")
 
 
 def _pod_admission(spec: Obj) -> None:

@@ -601,3 +601,37 @@ def test_delete_options_in_the_body_win_over_the_query(api_cluster: ApiCluster) 
     stored = api_cluster.store.get("pods", "default", "p")
     assert stored is not None
     assert stored["metadata"]["deletionGracePeriodSeconds"] == 12
+
+
+def test_probes_get_the_apiservers_defaults() -> None:
+    """kubectl describe shows timeout=1s period=10s #success=1 #failure=3, not zeros."""
+    from airflow_sts_provider.testing.clock import Clock
+    from airflow_sts_provider.testing.registry.store import Store
+
+    store = Store(Clock(manual=True))
+    container = {
+        "name": "app",
+        "image": "nginx:1.27",
+        "readinessProbe": {"httpGet": {"port": 8080}, "initialDelaySeconds": 2},
+        "livenessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 5},
+    }
+    pod = store.create(
+        "pods",
+        {"metadata": {"name": "p", "namespace": "default"}, "spec": {"containers": [container]}},
+    )
+    stored = pod["spec"]["containers"][0]
+    assert stored["readinessProbe"] == {
+        "httpGet": {"port": 8080, "path": "/", "scheme": "HTTP"},
+        "initialDelaySeconds": 2,
+        "timeoutSeconds": 1,
+        "periodSeconds": 10,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+    }
+    assert stored["livenessProbe"] == {
+        "tcpSocket": {"port": 8080},
+        "periodSeconds": 5,
+        "timeoutSeconds": 1,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+    }
