@@ -9,6 +9,7 @@ The sensors map them to Airflow: permanent ones fail the task, transient ones ar
 from __future__ import annotations
 
 __all__ = [
+    "ConnectionConfigError",
     "ContinueExpiredError",
     "KubernetesApiCallError",
     "KubernetesPermissionError",
@@ -57,3 +58,11 @@ class ContinueExpiredError(KubernetesApiCallError):
 
 class NotFoundError(KubernetesApiCallError):
     """404 of the object asked for: not an error for a sensor, just "not there yet"."""
+
+
+class ConnectionConfigError(ValueError):
+    """The ``kubernetes`` connection cannot be used as configured: it names the fix.
+
+    Raised before any request: an unknown connection id, a ``kube_config_path`` that
+    does not exist, a ``kube_config`` that is not a kubeconfig. Retrying cannot help.
+    """

@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Final
 
 import aiohttp
@@ -41,6 +42,7 @@ from airflow_sts_provider.exceptions import (
     TransientKubernetesError,
 )
 from airflow_sts_provider.hooks.clock import ServerClock
+from airflow_sts_provider.hooks.connection import explain_connection_error
 from airflow_sts_provider.hooks.credentials import (
     amask,
     configuration_secrets,
@@ -198,6 +200,7 @@ class WorkloadHook(_Settings, KubernetesHook):
         :raises TransientKubernetesError: 429, 5xx, timeouts, dropped connections.
         """
         spec = kind_of(kind)
+        self.api_client  # noqa: B018 - the connection first: its mistakes get one clear line
         clock = ServerClock()
         self.last_stats = ReadStats()
 
@@ -213,6 +216,20 @@ class WorkloadHook(_Settings, KubernetesHook):
         clock = ServerClock()
         plan = absence_plan(kind_of(kind), name, self.resolve_namespace(namespace))
         return run_plan(plan, lambda step: self._answer(step, clock))
+
+    @cached_property
+    def api_client(self) -> Any:
+        """The client, or one line naming the connection, the field and the fix."""
+        try:
+            return self.get_conn()
+        except Exception as exc:
+            raise explain_connection_error(self.conn_id, self._fields(), exc) from exc
+
+    def _fields(self) -> dict[str, Any]:
+        try:
+            return {key: self._get_field(key) for key in ("kube_config_path", "kube_config")}  # type: ignore[no-untyped-call]
+        except Exception:  # an unknown connection id: nothing to read
+            return {}
 
     def get_conn(self) -> Any:
         """The cncf client, secrets masked, and urllib3's own retries off.

@@ -22,7 +22,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
-from airflow_sts_provider.exceptions import KubernetesPermissionError, TransientKubernetesError
+from airflow_sts_provider.exceptions import (
+    ConnectionConfigError,
+    KubernetesPermissionError,
+    TransientKubernetesError,
+)
 from airflow_sts_provider.kinds import kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
 from airflow_sts_provider.reporting import (
@@ -204,7 +208,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         except TransientKubernetesError as exc:
             self.log.warning("Kubernetes API unavailable, not done this poke: %s", exc)
             return PokeReturnValue(is_done=False)
-        except KubernetesPermissionError as exc:
+        except (KubernetesPermissionError, ConnectionConfigError) as exc:
             raise AirflowFailException(str(exc)) from exc
         self.log_verdict(verdict)
         if verdict.state is State.READY:
