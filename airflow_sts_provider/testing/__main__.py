@@ -65,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--token", default=None, help="bearer token (default: random)")
     serve.add_argument("--role", type=Path, metavar="FILE", help="limit the token to this Role")
     serve.add_argument("--insecure-http", action="store_true", help="plain HTTP instead of TLS")
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the CA and its key are kept across restarts"
+        " (default: $XDG_CACHE_HOME/airflow-sts-provider or ~/.cache/airflow-sts-provider)",
+    )
     serve.add_argument("--latency-ms", type=float, default=0.0, metavar="MS")
     serve.add_argument("--fail-rate", type=float, default=0.0, metavar="P")
     serve.add_argument(
@@ -101,7 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace, codes: list[int]) -> int:
     from airflow_sts_provider.testing.apiserver.faults import Faults
-    from airflow_sts_provider.testing.apiserver.tls import MissingExtraError
+    from airflow_sts_provider.testing.apiserver.tls import (
+        MissingExtraError,
+        default_state_dir,
+        load_or_create_ca,
+    )
     from airflow_sts_provider.testing.cluster import EmulatedCluster
 
     try:
@@ -117,6 +129,14 @@ def _serve(args: argparse.Namespace, codes: list[int]) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        ca = None
+        if not args.insecure_http:
+            state_dir = args.state_dir if args.state_dir is not None else default_state_dir()
+            try:
+                ca = load_or_create_ca(state_dir)
+            except (OSError, ValueError) as error:
+                print(f"error: --state-dir {state_dir}: {error}", file=sys.stderr)
+                return 2
         cluster = EmulatedCluster(
             speed=args.speed,
             tls=not args.insecure_http,
@@ -125,6 +145,7 @@ def _serve(args: argparse.Namespace, codes: list[int]) -> int:
             faults=faults,
             host=args.host,
             port=args.port,
+            ca=ca,
         )
     except MissingExtraError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -57,7 +57,9 @@ class EmulatedCluster:
 
     ``token=None`` makes a random bearer token (``token=""`` turns authentication
     off); ``role`` is a Role/ClusterRole manifest (path, YAML text or parsed
-    documents) the token is limited to; ``faults`` a :class:`Faults` to share.
+    documents) the token is limited to; ``faults`` a :class:`Faults` to share;
+    ``ca`` a ``trustme.CA`` to sign the server certificate with (default: a fresh
+    throwaway CA, shared within the process).
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class EmulatedCluster:
         faults: Faults | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        ca: Any = None,
     ) -> None:
         self.clock = Clock(speed=speed, manual=manual_clock)
         self.store = Store(self.clock)
@@ -87,6 +90,7 @@ class EmulatedCluster:
             token=token or None,
             authorizer=authorizer,
             faults=self.faults,
+            ca=ca,
         )
         self.control_plane = ControlPlane(self.store, self.clock)
         self._dir: Path | None = None

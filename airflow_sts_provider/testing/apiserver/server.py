@@ -65,7 +65,8 @@ class ApiServer:
     ``port=0`` picks a free port (read it back from :attr:`url`). ``tls=False``
     serves plain HTTP (kubectl then refuses to send a token). ``continue_ttl``
     is how many emulated seconds a continue token lives; ``bookmark_interval``
-    how many real seconds apart watch bookmarks are sent.
+    how many real seconds apart watch bookmarks are sent. ``ca`` is a ``trustme.CA``
+    to sign the server certificate with (default: one throwaway CA per process).
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class ApiServer:
         faults: Faults | None = None,
         continue_ttl: float = 300.0,
         bookmark_interval: float = 1.0,
+        ca: Any = None,
     ) -> None:
         if tls:
             require_trustme()  # fail here, in one line, not at start() deep in a thread
@@ -90,6 +92,7 @@ class ApiServer:
         self.port = port
         self.tls = tls
         self.token = token
+        self.ca = ca
         self.authorizer = authorizer
         self.faults = faults if faults is not None else Faults()
         self.stopping = threading.Event()
@@ -114,7 +117,7 @@ class ApiServer:
         if self._httpd is not None:
             raise RuntimeError("server already started")
         if self.tls:
-            self._ssl, self.ca_pem = make_tls()
+            self._ssl, self.ca_pem = make_tls(self.ca)
         self._ensure_namespaces()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         server_class = type("_Server", (_HttpServer,), {"address_family": family})

@@ -166,7 +166,7 @@ def test_get_events_shows_the_kubelet_and_scheduler_events(cluster: EmulatedClus
 )
 def test_the_cli_serves_a_scenario_kubectl_can_wait_for(tmp_path: Path, signum: int) -> None:
     kubeconfig = tmp_path / "kubeconfig"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_CACHE_HOME": str(tmp_path / "cache")}
     server = subprocess.Popen(
         [
             sys.executable,

@@ -1,0 +1,102 @@
+"""The ``serve`` CLI across restarts and its authentication switches."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import ssl
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@contextmanager
+def serving(*args: str, cache: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Run ``serve`` with ``args``; yields its ``Serving`` line and the process."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_CACHE_HOME": str(cache)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "airflow_sts_provider.testing", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
+    try:
+        assert server.stdout is not None and server.stderr is not None
+        line = server.stdout.readline()  # bounded: the process prints it or dies
+        assert line.startswith("Serving "), line + server.stderr.read()
+        yield line, server
+        server.terminate()
+        assert server.wait(timeout=15) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def _port(line: str) -> int:
+    url = line.split()[1]
+    return int(url.rsplit(":", 1)[1])
+
+
+def _get_with_ca(ca_pem: bytes, port: int, token: str) -> int:
+    context = ssl.create_default_context(cadata=ca_pem.decode())
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    try:
+        conn.request("GET", "/api/v1/namespaces", headers={"Authorization": f"Bearer {token}"})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def _ca_of(kubeconfig: Path) -> bytes:
+    config = yaml.safe_load(kubeconfig.read_text())
+    data = config["clusters"][0]["cluster"]["certificate-authority-data"]
+    return base64.b64decode(data)
+
+
+def test_a_kubeconfig_from_an_earlier_run_verifies_after_a_restart(tmp_path: Path) -> None:
+    state, cache = tmp_path / "state", tmp_path / "cache"
+    first, second = tmp_path / "kc1", tmp_path / "kc2"
+    common = ("--token", "t0ken", "--state-dir", str(state))
+    with serving(*common, "--kubeconfig-out", str(first), cache=cache):
+        pass
+    with serving(*common, "--kubeconfig-out", str(second), cache=cache) as (line, _):
+        # the old kubeconfig's CA verifies the new server (ssl raises if it does not)
+        assert _get_with_ca(_ca_of(first), _port(line), "t0ken") == 200
+    assert _ca_of(first) == _ca_of(second)
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    keys = [p for p in state.iterdir() if "key" in p.name]
+    assert keys and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in keys)
+    assert not (cache / "airflow-sts-provider").exists()  # --state-dir was used instead
+
+
+def test_the_default_state_dir_is_under_the_users_cache_dir(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with serving("--token", "t0ken", "--kubeconfig-out", str(tmp_path / "kc1"), cache=cache):
+        pass
+    state = cache / "airflow-sts-provider"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    with serving("--token", "t0ken", cache=cache) as (line, _):
+        assert _get_with_ca(_ca_of(tmp_path / "kc1"), _port(line), "t0ken") == 200
+
+
+def test_the_cluster_object_still_makes_a_throwaway_ca_unless_given_one(tmp_path: Path) -> None:
+    from airflow_sts_provider.testing.apiserver.tls import load_or_create_ca
+    from airflow_sts_provider.testing.cluster import EmulatedCluster
+
+    ca = load_or_create_ca(tmp_path / "state")
+    with EmulatedCluster(manual_clock=True, ca=ca) as given:
+        assert given.server.ca_pem == ca.cert_pem.bytes()
+        assert _get_with_ca(ca.cert_pem.bytes(), given.server.port, given.token or "") == 200
+    with EmulatedCluster(manual_clock=True) as fresh:
+        assert fresh.server.ca_pem != ca.cert_pem.bytes()
