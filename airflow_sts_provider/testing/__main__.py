@@ -62,7 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--replicas", type=int, default=None, help="replica count for scenarios")
     serve.add_argument("--speed", type=float, default=1.0, help="emulated seconds per real second")
     serve.add_argument("--kubeconfig-out", type=Path, metavar="FILE", help="write a kubeconfig")
-    serve.add_argument("--token", default=None, help="bearer token (default: random)")
+    auth = serve.add_mutually_exclusive_group()
+    auth.add_argument("--token", default=None, help="bearer token (default: random)")
+    auth.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="accept every request without a token (prints a warning)",
+    )
     serve.add_argument("--role", type=Path, metavar="FILE", help="limit the token to this Role")
     serve.add_argument("--insecure-http", action="store_true", help="plain HTTP instead of TLS")
     serve.add_argument(
@@ -96,6 +102,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         codes = [int(code) for code in args.fail_codes.split(",") if code.strip()]
     except ValueError:
         parser.error(f"--fail-codes must be comma-separated HTTP codes, got {args.fail_codes!r}")
+    if args.token is not None and not args.token.strip():
+        print(
+            "error: --token must not be empty (to turn authentication off, say --no-auth)",
+            file=sys.stderr,
+        )
+        return 2
     if args.role is not None and not args.role.is_file():
         parser.error(f"--role: no such file: {args.role}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -140,7 +152,7 @@ def _serve(args: argparse.Namespace, codes: list[int]) -> int:
         cluster = EmulatedCluster(
             speed=args.speed,
             tls=not args.insecure_http,
-            token=args.token,
+            token="" if args.no_auth else args.token,
             role=args.role,
             faults=faults,
             host=args.host,

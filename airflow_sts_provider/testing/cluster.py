@@ -56,10 +56,10 @@ class EmulatedCluster:
     """A started-on-demand emulated Kubernetes cluster (also a context manager).
 
     ``token=None`` makes a random bearer token (``token=""`` turns authentication
-    off); ``role`` is a Role/ClusterRole manifest (path, YAML text or parsed
-    documents) the token is limited to; ``faults`` a :class:`Faults` to share;
-    ``ca`` a ``trustme.CA`` to sign the server certificate with (default: a fresh
-    throwaway CA, shared within the process).
+    off, and :meth:`start` logs one warning saying so); ``role`` is a Role/ClusterRole
+    manifest (path, YAML text or parsed documents) the token is limited to; ``faults``
+    a :class:`Faults` to share; ``ca`` a ``trustme.CA`` to sign the server certificate
+    with (default: a fresh throwaway CA, shared within the process).
     """
 
     def __init__(
@@ -113,6 +113,11 @@ class EmulatedCluster:
             self.server.stop()
             raise
         self._started = True
+        if self.server.token is None:
+            log.warning(
+                "WARNING: authentication is off: %s accepts every request without a token",
+                self.server.url,
+            )
         log.info("test cluster serving %s", self.server.url)
         return self
 

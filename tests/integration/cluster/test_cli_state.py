@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import logging
 import os
 import ssl
 import stat
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
@@ -100,3 +102,54 @@ def test_the_cluster_object_still_makes_a_throwaway_ca_unless_given_one(tmp_path
         assert _get_with_ca(ca.cert_pem.bytes(), given.server.port, given.token or "") == 200
     with EmulatedCluster(manual_clock=True) as fresh:
         assert fresh.server.ca_pem != ca.cert_pem.bytes()
+
+
+def test_an_empty_token_is_refused_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow_sts_provider.testing", "serve", "--token", ""],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: --token")
+    assert "--no-auth" in result.stderr
+
+
+def test_no_auth_serves_without_a_token_and_warns(tmp_path: Path) -> None:
+    with serving("--no-auth", cache=tmp_path / "cache") as (line, server):
+        ca = (tmp_path / "cache" / "airflow-sts-provider" / "ca.pem").read_bytes()
+        assert _get_with_ca(ca, _port(line), "anything") == 200
+        context = ssl.create_default_context(cadata=ca.decode())
+        conn = http.client.HTTPSConnection("127.0.0.1", _port(line), context=context)
+        conn.request("GET", "/api/v1/namespaces")  # no Authorization header at all
+        assert conn.getresponse().status == 200
+        conn.close()
+        server.terminate()
+        assert server.wait(timeout=15) == 0
+        assert server.stderr is not None
+        warnings = [w for w in server.stderr.read().splitlines() if "authentication is off" in w]
+        assert len(warnings) == 1, warnings
+
+
+def test_an_empty_token_keyword_turns_auth_off_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from airflow_sts_provider.testing.cluster import EmulatedCluster
+
+    with (
+        caplog.at_level(logging.WARNING, logger="airflow_sts_provider.testing"),
+        EmulatedCluster(manual_clock=True, tls=False, token="") as cluster,
+    ):
+        assert cluster.token is None
+        conn = http.client.HTTPConnection("127.0.0.1", cluster.server.port, timeout=10)
+        conn.request("GET", "/api/v1/namespaces")
+        assert conn.getresponse().status == 200
+        conn.close()
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "authentication is off" in warnings[0].getMessage()
