@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from airflow_sts_provider import readiness
 from airflow_sts_provider.readiness import (
     PodReport,
     ReadinessPolicy,
@@ -19,6 +18,8 @@ from airflow_sts_provider.readiness import (
     evaluate_pod,
     evaluate_statefulset,
 )
+from airflow_sts_provider.readiness.checks import latest_time
+from airflow_sts_provider.readiness.verdict import Finding
 
 from .builders import NOW, pod, sts, sts_pods
 
@@ -33,8 +34,19 @@ VERDICT_KEYS = [
     "ready",
     "revision",
     "pods",
+    "rules",
 ]
-POD_KEYS = ["name", "state", "reason", "ready_since", "restarts", "revision", "pod_ip", "node"]
+POD_KEYS = [
+    "name",
+    "state",
+    "reason",
+    "ready_since",
+    "restarts",
+    "revision",
+    "pod_ip",
+    "node",
+    "rule",
+]
 
 
 def test_state_values_are_the_contract() -> None:
@@ -117,6 +129,8 @@ def test_to_dict_has_exactly_the_contract_keys_and_is_json() -> None:
     assert data["pods"][0]["ready_since"] == "2026-11-02T11:50:00Z"
     assert data["pods"][2]["ready_since"] is None
     assert data["pods"][2]["state"] == "failed"
+    assert data["rules"] == ["S5", "S10", "P3"]
+    assert [p["rule"] for p in data["pods"]] == [None, None, "P3"]
     assert json.loads(json.dumps(data, allow_nan=False)) == data
 
 
@@ -174,12 +188,43 @@ def test_a_verdict_can_be_built_with_the_contract_fields_alone() -> None:
     assert verdict.to_dict()["pods"][0]["ready_since"] == "2026-11-02T12:00:00Z"
 
 
-def test_the_fast_report_constructor_builds_the_very_same_report() -> None:
-    fields_ = ("web-0", State.READY, "web-0: ready for 61s", NOW, 2, "r1", "10.0.0.1", "n1")
-    fast = readiness._pod_report(*fields_)
-    slow = PodReport(*fields_)
-    assert fast == slow
-    assert hash(fast) == hash(slow)
-    assert repr(fast) == repr(slow)
-    with pytest.raises(AttributeError):
-        fast.name = "other"  # type: ignore[misc]
+def test_a_verdict_built_by_hand_has_no_rules() -> None:
+    """The hooks build "not found" verdicts themselves: no rule judged them."""
+    verdict = Verdict("StatefulSet", "web", "shop", State.WAITING, "not found", 0, 0, None, ())
+    assert verdict.rules == ()
+    assert verdict.to_dict()["rules"] == []
+    report = PodReport("web-0", State.WAITING, "web-0: x", None, 0, None, None, None)
+    assert report.rule is None
+
+
+def test_findings_carry_their_rule_and_still_unpack_as_state_and_text() -> None:
+    verdict = evaluate_statefulset(sts(created=2, ready=1), [pod(0), pod(1)], now=NOW)
+    assert [(f.rule, f.state, f.text) for f in verdict.findings] == [
+        ("S3", State.WAITING, "2 of 3 created"),
+        ("S5", State.WAITING, "1 of 3 available"),
+    ]
+    pairs = [(level, text) for level, text in verdict.findings]  # as the hooks read them
+    assert pairs == [(State.WAITING, "2 of 3 created"), (State.WAITING, "1 of 3 available")]
+    assert Finding("S1", State.FAILED, "x") == Finding("S1", State.FAILED, "x")
+
+
+def test_with_pod_events_keeps_the_rule_ids() -> None:
+    verdict = evaluate_statefulset(sts(ready=2), [*sts_pods(2), pod(2, **CRASH)], now=NOW)
+    enriched = verdict.with_pod_events({"web-2": ["Back-off restarting failed container"]})
+    assert enriched.rules == verdict.rules == ("S5", "S10", "P3")
+    assert enriched.pods[2].rule == "P3"
+
+
+def test_latest_time_skips_an_unreadable_stamp() -> None:
+    """Month 13 cannot be read; the readable stamp is still the latest one known."""
+    latest = latest_time(["2024-05-01T10:00:00Z", "2024-13-01T10:00:00Z"])
+    assert latest is not None
+    assert latest.isoformat() == "2024-05-01T10:00:00+00:00"
+    assert latest_time(["2024-13-01T10:00:00Z", None, ""]) is None
+    assert latest_time([]) is None
+
+
+def test_latest_time_compares_instants_whatever_their_form() -> None:
+    latest = latest_time(["2024-05-01T10:00:00Z", "2024-05-01T11:30:00.5+02:00", "2024-05-01T09"])
+    assert latest is not None
+    assert latest.isoformat() == "2024-05-01T10:00:00+00:00"

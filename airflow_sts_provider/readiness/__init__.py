@@ -1,0 +1,44 @@
+"""The readiness rules: is a StatefulSet, Deployment or Pod really running?
+
+Everything here is pure and stdlib-only on purpose. The hook, the trigger, the
+emulator's tests and the benchmarks all call the same functions with the plain
+JSON dicts the API server returned, and get a :class:`Verdict` back; nothing here
+knows about HTTP, Airflow or the kubernetes client, so the rules can be tested
+as tables and imported anywhere.
+
+One module per role, one per rule table of the design (DESIGN.md, README
+"How *running* is decided"):
+
+- ``verdict``: State, Finding, PodReport, Verdict, and how a reason is worded;
+- ``policy``: ReadinessPolicy;
+- ``checks``: what every kind shares (deletion, observed generation, controller
+  ownership) and the readers of raw fields (times, counts);
+- ``pods`` (P1-P7), ``statefulset`` (S1-S12), ``deployment`` (D1-D6): one small
+  function per rule, in table order, each returning findings that carry its id;
+- ``selectors``: ``spec.selector`` as a ``labelSelector`` string.
+
+Shape of every check, after kstatus: a flat run of small checks, each adding one
+short finding a person can act on. Unlike kstatus, every failing pod is named
+and collected, not just the first. Evaluation is stateless and linear in the
+number of pods.
+"""
+
+from __future__ import annotations
+
+from .deployment import evaluate_deployment
+from .pods import evaluate_pod
+from .policy import ReadinessPolicy
+from .selectors import selector_to_label_selector
+from .statefulset import evaluate_statefulset
+from .verdict import PodReport, State, Verdict
+
+__all__ = [
+    "PodReport",
+    "ReadinessPolicy",
+    "State",
+    "Verdict",
+    "evaluate_deployment",
+    "evaluate_pod",
+    "evaluate_statefulset",
+    "selector_to_label_selector",
+]

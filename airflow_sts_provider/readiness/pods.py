@@ -1,0 +1,542 @@
+"""The pod rules P1-P7, containers and init containers alike, one function per rule.
+
+:func:`judge_pod` reads a pod once (:class:`_Pod`), then asks the rules in table
+order. P1 and P2/P2b end the pod's story: nothing else applies. P3-P6 each return
+their findings; a pod with a FAILED finding is FAILED with every failure named,
+one with only waits is WAITING with every wait named. A pod no rule holds back is
+judged by P7, its stability window.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from .checks import EMPTY, Obj, age, as_int, check_inputs, is_map, latest_time
+from .policy import DEFAULT_POLICY, ReadinessPolicy
+from .verdict import (
+    Finding,
+    PodReport,
+    State,
+    Verdict,
+    dur,
+    in_table_order,
+    plural,
+    secs,
+    with_message,
+)
+
+RULES = ("P1", "P2", "P2b", "P3", "P3b", "P3c", "P4", "P5", "P6", "P7")
+
+_READY, _WAITING, _FAILED = State.READY, State.WAITING, State.FAILED
+
+_FAIL_AT_ONCE = frozenset({"CrashLoopBackOff", "InvalidImageName", "ErrImageNeverPull"})
+_IMAGE_PULL = frozenset({"ErrImagePull", "ImagePullBackOff"})
+_CONFIG_ERRORS = frozenset(
+    {"CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
+)
+# A pull error that heals by itself: registry rate limits, the kubelet's pull QPS,
+# timeouts, 5xx answers. These stay WAITING however long they last (P3b).
+_TRANSIENT_PULL = re.compile(
+    r"rate.?limit|too many requests|toomanyrequests|\bqps\b|time ?out|timed out"
+    r"|deadline exceeded|\b5\d\d (?:internal server error|bad gateway|service unavailable"
+    r"|gateway time)|(?:status|code)\W{0,3}5\d\d\b",
+    re.IGNORECASE,
+)
+
+Judged = tuple[PodReport, tuple[str, ...]]
+"""A pod's report and the ids of the rules its reason names (none for a READY pod)."""
+
+
+class _Pod:
+    """What the pod rules read, gathered in one pass over the container statuses."""
+
+    __slots__ = (
+        "app_statuses",
+        "init_statuses",
+        "meta",
+        "name",
+        "node",
+        "phase",
+        "pod_ip",
+        "ready",
+        "restarts",
+        "revision",
+        "scheduled",
+        "sidecars",
+        "spec",
+        "started",
+        "status",
+        "unready",
+        "unscheduled",
+    )
+
+    def __init__(self, pod: Obj) -> None:
+        # Top to bottom, in the order the API writes a pod (json.loads allocates it so).
+        self.meta = meta = pod.get("metadata") or EMPTY
+        self.name = str(meta.get("name") or "<unnamed pod>")
+        labels = meta.get("labels") or EMPTY
+        self.revision = labels.get("controller-revision-hash") or labels.get("pod-template-hash")
+        self.spec = spec = pod.get("spec") or EMPTY
+        self.sidecars = _sidecar_names(spec)
+        self.node = spec.get("nodeName")
+        self.status = status = pod.get("status") or EMPTY
+        self.phase = status.get("phase")
+        self.ready, self.scheduled = _conditions(status)
+        self.unscheduled = self.scheduled is not None and self.scheduled.get("status") == "False"
+        self.pod_ip = status.get("podIP")
+        self.init_statuses: Sequence[Obj] = status.get("initContainerStatuses") or ()
+        self.app_statuses: Sequence[Obj] = status.get("containerStatuses") or ()
+        self.unready: list[tuple[bool, Obj]] = []  # (is init, status): not running and ready
+        self.started: list[Any] = []  # running.startedAt of app and sidecar containers
+        self.restarts = 0
+        self._scan(self.init_statuses, True)
+        self._scan(self.app_statuses, False)
+
+    def _scan(self, statuses: Sequence[Obj], is_init: bool) -> None:
+        """Count the restarts of ``statuses``, and sort them into unready and started."""
+        unready, started, sidecars = self.unready, self.started, self.sidecars
+        for status in statuses:
+            count = status.get("restartCount")
+            if count:
+                self.restarts += as_int(count)
+            state = status.get("state") or EMPTY
+            if is_init and status.get("name") not in sidecars:
+                terminated = state.get("terminated")
+                if not terminated or terminated.get("exitCode") != 0:
+                    unready.append((True, status))
+                continue
+            running = state.get("running")
+            if running is None or status.get("ready") is not True:
+                unready.append((is_init, status))
+            if running:
+                started.append(running.get("startedAt"))
+
+    def subject(self, cname: Any, is_init: bool) -> str:
+        """How a container is named in a reason, so a person knows which one to look at.
+
+        "web-1 container app", "web-1 sidecar container proxy", "web-1 init container migrate".
+        """
+        if not is_init:
+            return f"{self.name} container {cname}"
+        if cname in self.sidecars:
+            return f"{self.name} sidecar container {cname}"
+        return f"{self.name} init container {cname}"
+
+    def report(
+        self, state: State, reason: str, rule: str | None, ready_since: datetime | None = None
+    ) -> PodReport:
+        return PodReport(
+            self.name,
+            state,
+            reason,
+            ready_since,
+            self.restarts,
+            self.revision,
+            self.pod_ip,
+            self.node,
+            rule,
+        )
+
+    def judged(self, findings: Sequence[Finding], ready_since: datetime | None = None) -> Judged:
+        """Not ready: every failure, or else every wait, in the order the rules found them."""
+        decisive = [f for f in findings if f.state is _FAILED] or findings
+        first = decisive[0]
+        reason = "; ".join(f.text for f in decisive)
+        report = self.report(first.state, reason, first.rule, ready_since)
+        return report, in_table_order((f.rule for f in decisive), RULES)
+
+
+def _sidecar_names(spec: Obj) -> tuple[str, ...]:
+    """Init containers with ``restartPolicy: Always`` are sidecars: they run beside the app."""
+    inits = spec.get("initContainers")
+    if not inits:
+        return ()
+    return tuple([c.get("name") for c in inits if c.get("restartPolicy") == "Always"])
+
+
+def _conditions(status: Obj) -> tuple[Obj | None, Obj | None]:
+    """The pod's Ready and PodScheduled conditions."""
+    ready: Obj | None = None
+    scheduled: Obj | None = None
+    for cond in status.get("conditions") or ():
+        kind = cond.get("type")
+        if kind == "Ready":
+            ready = cond
+            if cond.get("status") == "True":
+                break  # a Ready pod is scheduled: PodScheduled has nothing to add
+        elif kind == "PodScheduled":
+            scheduled = cond
+    return ready, scheduled
+
+
+def _exit_text(terminated: Obj) -> str:
+    """A termination as a person reads it: "OOMKilled, exit 137" / "Error, exit 1"."""
+    code = terminated.get("exitCode")
+    reason = terminated.get("reason")
+    signal = terminated.get("signal")
+    words = [str(reason)] if reason else []
+    words.append(f"exit {code}" if code is not None else "exit code unknown")
+    if signal:
+        words.append(f"signal {signal}")
+    return ", ".join(words)
+
+
+# --------------------------------------------------------------------------- P1, P2, P2b
+
+
+def p1_terminating(pod: _Pod) -> Finding | None:
+    """P1: a terminating pod is on its way out; nothing else about it matters."""
+    stamp = pod.meta.get("deletionTimestamp")
+    if not stamp:
+        return None
+    return Finding("P1", _WAITING, f"{pod.name}: terminating (deletionTimestamp {stamp})")
+
+
+def p2_over(pod: _Pod) -> Finding | None:
+    """P2 / P2b: the pod is over (Failed, Succeeded); a service pod does not come back."""
+    if pod.phase == "Failed":
+        return Finding("P2", _FAILED, f"{pod.name}: {_failed_text(pod)}")
+    if pod.phase == "Succeeded":
+        text = f"{pod.name}: pod Succeeded: its containers exited, a service pod must keep running"
+        return Finding("P2b", _FAILED, text)
+    return None
+
+
+def _failed_text(pod: _Pod) -> str:
+    """P2: the pod-level reason (Evicted, OOMKilled...) or else each container's exit."""
+    reason = pod.status.get("reason")
+    message = pod.status.get("message")
+    if reason or message:
+        return f"pod Failed: {reason or 'no reason given'}{with_message(message)}"
+    exits = []
+    for cstatus in pod.app_statuses:
+        terminated = (cstatus.get("state") or EMPTY).get("terminated")
+        if terminated and terminated.get("exitCode") != 0:
+            exits.append(f"container {cstatus.get('name')} {_exit_text(terminated)}")
+    return "pod Failed" + (": " + "; ".join(exits) if exits else "")
+
+
+# --------------------------------------------------------------------------- P3, P3b, P3c
+
+
+def p3_waiting_reasons(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Sequence[Finding]:
+    """P3, P3b, P3c: each waiting container, judged by its waiting reason."""
+    if not pod.unready:
+        return ()
+    found = (_waiting(pod, is_init, status, now, policy) for is_init, status in pod.unready)
+    return [finding for finding in found if finding is not None]
+
+
+def _waiting(
+    pod: _Pod, is_init: bool, status: Obj, now: datetime, policy: ReadinessPolicy
+) -> Finding | None:
+    """P3 fails at once; P3b (image pulls) and P3c (config errors) after their grace.
+
+    A waiting reason none of them names (ContainerCreating, PodInitializing) is a
+    container not running yet: P6.
+    """
+    waiting = (status.get("state") or EMPTY).get("waiting")
+    if waiting is None:
+        return None
+    waiting = waiting if is_map(waiting) else EMPTY
+    reason = str(waiting.get("reason") or "Waiting")
+    message = waiting.get("message")
+    what = f"{pod.subject(status.get('name'), is_init)}: {reason}"
+    if reason == "CrashLoopBackOff":
+        return Finding("P3", _FAILED, what + _last_exit_suffix(status))
+    if reason in _FAIL_AT_ONCE:
+        return Finding("P3", _FAILED, what + with_message(message))
+    if reason in _IMAGE_PULL:
+        return _p3b_image_pull(pod, what, message, now, policy)
+    if reason in _CONFIG_ERRORS:
+        created_age = age(pod.meta.get("creationTimestamp"), now)
+        return _graced("P3c", what, message, created_age, policy.config_error_grace_seconds)
+    return Finding("P6", _WAITING, what + with_message(message))
+
+
+def _p3b_image_pull(
+    pod: _Pod, what: str, message: Any, now: datetime, policy: ReadinessPolicy
+) -> Finding:
+    """P3b: a registry error that heals by itself waits however long it lasts."""
+    if _TRANSIENT_PULL.search(str(message or "")):
+        text = f"{what}, transient registry error, retrying{with_message(message)}"
+        return Finding("P3b", _WAITING, text)
+    created_age = age(pod.meta.get("creationTimestamp"), now)
+    return _graced("P3b", what, message, created_age, policy.image_pull_grace_seconds)
+
+
+def _graced(rule: str, what: str, message: Any, created_age: float | None, grace: float) -> Finding:
+    """P3b / P3c: FAILED once the pod is older than the grace (strictly), WAITING before."""
+    if created_age is not None and created_age > grace:
+        text = f"{what} {secs(created_age)} after pod creation (grace {dur(grace)})"
+        return Finding(rule, _FAILED, text + with_message(message))
+    text = f"{what}, {secs(created_age)} of {dur(grace)} grace"
+    return Finding(rule, _WAITING, text + with_message(message))
+
+
+def _last_exit_suffix(status: Obj) -> str:
+    terminated = (status.get("lastState") or EMPTY).get("terminated")
+    if not terminated:
+        return ""
+    code = terminated.get("exitCode")
+    reason = terminated.get("reason")
+    text = f", last exit {code}" if code is not None else ", last exit code unknown"
+    if reason:
+        text += f" ({reason})"
+    return text
+
+
+# --------------------------------------------------------------------------- P4
+
+
+def p4_restarts(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Sequence[Finding]:
+    """P4: restarts beyond the tolerance while the last termination is recent.
+
+    Older restarts are history, shown in the report, never a failure. A container
+    that P3 already fails (a CrashLoopBackOff) is not told twice.
+    """
+    if pod.restarts <= policy.max_restarts:
+        return ()
+    last = _last_termination(pod, now)
+    if last is None:
+        return ()
+    ago, is_init, status, exit_text = last
+    if ago > policy.restart_window_seconds:
+        return ()
+    told = _waiting(pod, is_init, status, now, policy)
+    if told is not None and told.state is _FAILED:
+        return ()
+    text = (
+        f"{pod.subject(status.get('name'), is_init)}: {exit_text}, {secs(ago)} ago "
+        f"({plural(pod.restarts, 'restart')}, {policy.max_restarts} tolerated)"
+    )
+    return (Finding("P4", _FAILED, text),)
+
+
+def _last_termination(pod: _Pod, now: datetime) -> tuple[float, bool, Obj, str] | None:
+    """The most recent termination of any container: (seconds ago, is init, status, exit)."""
+    best: tuple[float, bool, Obj, str] | None = None
+    for is_init, statuses in ((True, pod.init_statuses), (False, pod.app_statuses)):
+        for status in statuses:
+            plain_init = is_init and status.get("name") not in pod.sidecars
+            found = _termination(status, now, plain_init=plain_init)
+            if found is not None and (best is None or found[0] < best[0]):
+                best = (found[0], is_init, status, found[1])
+    return best
+
+
+def _termination(status: Obj, now: datetime, *, plain_init: bool) -> tuple[float, str] | None:
+    """A container's last termination: (seconds ago, exit text).
+
+    Both ``lastState.terminated`` (the previous instance) and ``state.terminated``
+    (the current one, between crash and restart) count; an ordinary init container
+    that completed with exit 0 did its job and is not a termination here. When the
+    kubelet lost ``lastState`` (it does after a node restart), the start of the
+    current run of a restarted container is when the last restart happened.
+    """
+    state = status.get("state") or EMPTY
+    best: tuple[float, str] | None = None
+    for terminated, current in (
+        ((status.get("lastState") or EMPTY).get("terminated"), False),
+        (state.get("terminated"), True),
+    ):
+        if not terminated or (current and plain_init and terminated.get("exitCode") == 0):
+            continue
+        ago = age(terminated.get("finishedAt"), now)
+        if ago is not None and (best is None or ago < best[0]):
+            best = (ago, _exit_text(terminated))
+    if best is None and as_int(status.get("restartCount")) > 0:
+        ago = age((state.get("running") or EMPTY).get("startedAt"), now)
+        if ago is not None:
+            best = (ago, "exit details not reported")
+    return best
+
+
+# --------------------------------------------------------------------------- P5
+
+
+def p5_unschedulable(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Sequence[Finding]:
+    """P5: the scheduler found no node; a cluster autoscaler may still add one."""
+    scheduled = pod.scheduled
+    if scheduled is None or not pod.unscheduled:
+        return ()
+    reason = scheduled.get("reason") or "not scheduled"
+    message = with_message(scheduled.get("message"))
+    if reason != "Unschedulable":
+        return (Finding("P5", _WAITING, f"{pod.name}: not scheduled yet ({reason}){message}"),)
+    grace = policy.unschedulable_grace_seconds
+    pending = age(scheduled.get("lastTransitionTime"), now)
+    if pending is not None and pending > grace:
+        text = f"{pod.name}: Unschedulable for {secs(pending)} (grace {dur(grace)}){message}"
+        return (Finding("P5", _FAILED, text),)
+    text = f"{pod.name}: Unschedulable for {secs(pending)} of {dur(grace)} grace{message}"
+    return (Finding("P5", _WAITING, text),)
+
+
+# --------------------------------------------------------------------------- P6
+
+
+def p6_containers(pod: _Pod) -> Sequence[Finding]:
+    """P6: every container running and ready, init containers done, readiness gates True.
+
+    An unscheduled pod has nothing to tell here (no node, so no containers yet: P5
+    tells); a waiting container was told by :func:`p3_waiting_reasons`.
+    """
+    if pod.unscheduled:
+        return ()
+    return [
+        *_not_running(pod),
+        *_no_status(pod, pod.spec.get("initContainers"), pod.init_statuses, True),
+        *_no_status(pod, pod.spec.get("containers"), pod.app_statuses, False),
+        *_readiness_gates(pod),
+    ]
+
+
+def _not_running(pod: _Pod) -> Sequence[Finding]:
+    """P6: the containers that are not running and ready and not waiting either."""
+    if not pod.unready:
+        return ()
+    return [
+        _not_running_container(pod, is_init, status)
+        for is_init, status in pod.unready
+        if (status.get("state") or EMPTY).get("waiting") is None
+    ]
+
+
+def _not_running_container(pod: _Pod, is_init: bool, status: Obj) -> Finding:
+    cname = status.get("name")
+    subject = pod.subject(cname, is_init)
+    state = status.get("state") or EMPTY
+    terminated = state.get("terminated")
+    if is_init and cname not in pod.sidecars:
+        text = f"{_exit_text(terminated)}, to be retried" if terminated else "not done yet"
+    elif terminated:
+        text = f"terminated, {_exit_text(terminated)}"
+    elif state.get("running") is None:
+        text = "not running"
+    else:
+        text = "running, not ready"
+    return Finding("P6", _WAITING, f"{subject}: {text}")
+
+
+def _no_status(pod: _Pod, specs: Any, statuses: Sequence[Obj], is_init: bool) -> Sequence[Finding]:
+    """P6: a container of the spec the kubelet has not reported on yet.
+
+    The kubelet reports every container of the spec once it reports any, so only a
+    pod with fewer statuses than containers can miss one.
+    """
+    if not specs or len(specs) <= len(statuses):
+        return ()
+    seen = {s.get("name") for s in statuses if is_map(s)}
+    return [
+        Finding("P6", _WAITING, f"{pod.subject(name, is_init)}: no status yet")
+        for name in (c.get("name") for c in specs if is_map(c))
+        if name not in seen
+    ]
+
+
+def _readiness_gates(pod: _Pod) -> Sequence[Finding]:
+    """P6: a readiness gate (a load balancer's target health...) that is not True."""
+    gates = pod.spec.get("readinessGates")
+    if not gates:
+        return ()
+    findings = []
+    for gate in gates:
+        gate_type = gate.get("conditionType") if is_map(gate) else None
+        gate_status = None
+        for cond in pod.status.get("conditions") or ():
+            if cond.get("type") == gate_type:
+                gate_status = cond.get("status")
+        if gate_status != "True":
+            text = f"{pod.name}: readiness gate {gate_type} is {gate_status or 'not reported'}"
+            findings.append(Finding("P6", _WAITING, text))
+    return findings
+
+
+def p6_pod(pod: _Pod) -> Finding | None:
+    """P6, when no container tells why: phase Running and condition Ready=True."""
+    if pod.phase != "Running":
+        return Finding("P6", _WAITING, f"{pod.name}: phase {pod.phase or 'not reported'}")
+    ready = pod.ready
+    if ready is None:
+        return Finding("P6", _WAITING, f"{pod.name}: condition Ready is not reported")
+    if ready.get("status") != "True":
+        detail = ready.get("reason")
+        text = f"{pod.name}: condition Ready is {ready.get('status')}"
+        return Finding("P6", _WAITING, text + (f" ({detail})" if detail else ""))
+    return None
+
+
+# --------------------------------------------------------------------------- P7
+
+
+def ready_since(pod: _Pod) -> datetime | None:
+    """The latest of Ready's lastTransitionTime and every container's running.startedAt."""
+    ready = pod.ready or EMPTY
+    return latest_time([*pod.started, ready.get("lastTransitionTime")])
+
+
+def p7_stable(
+    pod: _Pod, since: datetime | None, now: datetime, policy: ReadinessPolicy
+) -> Finding | None:
+    """P7: Ready without interruption for the stability window."""
+    window = policy.min_stable_seconds
+    if since is None:
+        if window <= 0:
+            return None
+        text = f"{pod.name}: Ready, but no timestamp tells since when (window {dur(window)})"
+        return Finding("P7", _WAITING, text)
+    stable = (now - since).total_seconds()
+    if stable >= window:
+        return None
+    return Finding("P7", _WAITING, f"{pod.name}: stabilizing {secs(stable)} of {dur(window)}")
+
+
+# --------------------------------------------------------------------------- one pod
+
+
+def judge_pod(obj: Obj, now: datetime, policy: ReadinessPolicy) -> Judged:
+    """P1-P7 for one pod: its report and the ids of the rules its reason names."""
+    pod = _Pod(obj)
+    over = p1_terminating(pod) or p2_over(pod)
+    if over is not None:
+        return pod.judged((over,))
+    findings = [
+        *p3_waiting_reasons(pod, now, policy),
+        *p4_restarts(pod, now, policy),
+        *p5_unschedulable(pod, now, policy),
+        *p6_containers(pod),
+    ]
+    if not findings and (fallback := p6_pod(pod)) is not None:
+        findings.append(fallback)
+    if findings:
+        return pod.judged(findings)
+    since = ready_since(pod)
+    unstable = p7_stable(pod, since, now, policy)
+    if unstable is not None:
+        return pod.judged((unstable,), since)
+    if since is None:
+        return pod.report(_READY, f"{pod.name}: ready", None), ()
+    stable = int((now - since).total_seconds())
+    return pod.report(_READY, f"{pod.name}: ready for {stable}s", None, since), ()
+
+
+def evaluate_pod(pod: Obj, *, now: datetime, policy: ReadinessPolicy = DEFAULT_POLICY) -> Verdict:
+    """Judge a single pod by P1-P7."""
+    now = check_inputs(now, policy)
+    report, rules = judge_pod(pod, now, policy)
+    return Verdict(
+        kind="Pod",
+        name=report.name,
+        namespace=(pod.get("metadata") or EMPTY).get("namespace"),
+        state=report.state,
+        reason=report.reason,
+        desired=1,
+        ready=1 if report.state is State.READY else 0,
+        revision=report.revision,
+        pods=(report,),
+        rules=rules,
+    )

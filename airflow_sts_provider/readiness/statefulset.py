@@ -1,0 +1,295 @@
+"""The StatefulSet rules S1-S12, one function per rule, in table order.
+
+:func:`evaluate_statefulset` reads the set once (:class:`_Set`), asks S1-S3, then
+judges the expected pods (S8-S10, S12) and, with their counts at hand, S4-S7.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from . import pods as pod_rules
+from .checks import (
+    EMPTY,
+    Obj,
+    as_int,
+    check_inputs,
+    deletion_finding,
+    desired_replicas,
+    generation_finding,
+    is_controlled_by,
+    optional_int,
+    parts,
+    ready_count_finding,
+)
+from .policy import DEFAULT_POLICY, ReadinessPolicy
+from .verdict import Finding, PodReport, PodTally, State, Verdict, workload_verdict
+
+RULES = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12")
+
+_WAITING = State.WAITING
+
+
+@dataclass(frozen=True, slots=True)
+class _Set:
+    """What the S rules read from a StatefulSet's spec and status."""
+
+    meta: Obj
+    status: Obj
+    name: str
+    desired: int
+    rolling: bool  # updateStrategy RollingUpdate (the default); else OnDelete
+    partition: int  # clamped to [0, desired]
+    ordered: bool  # podManagementPolicy OrderedReady (the default); else Parallel
+    start: int  # spec.ordinals.start
+    min_ready_seconds: int
+    update_revision: str | None
+    current_revision: str | None
+
+
+def _read(sts: Obj) -> _Set:
+    meta, spec, status = parts(sts)
+    desired = desired_replicas(spec)
+    strategy = spec.get("updateStrategy") or EMPTY
+    partition = as_int((strategy.get("rollingUpdate") or EMPTY).get("partition"))
+    return _Set(
+        meta=meta,
+        status=status,
+        name=str(meta.get("name") or ""),
+        desired=desired,
+        rolling=strategy.get("type") != "OnDelete",
+        partition=min(max(partition, 0), desired),
+        ordered=spec.get("podManagementPolicy") != "Parallel",
+        start=max(0, as_int((spec.get("ordinals") or EMPTY).get("start"))),
+        min_ready_seconds=as_int(spec.get("minReadySeconds")),
+        update_revision=status.get("updateRevision") or None,
+        current_revision=status.get("currentRevision") or None,
+    )
+
+
+# --------------------------------------------------------------------------- S1-S7
+
+
+def s1_deleting(s: _Set) -> Finding | None:
+    """S1: a StatefulSet being deleted will not become ready again."""
+    return deletion_finding("S1", "StatefulSet", s.meta)
+
+
+def s2_observed(s: _Set) -> Finding | None:
+    """S2: the status may describe an older spec."""
+    return generation_finding("S2", "StatefulSet", s.meta, s.status)
+
+
+def s3_created(s: _Set) -> Finding | None:
+    """S3: every replica created, no extra one left."""
+    created = optional_int(s.status.get("replicas"))
+    if created is None:
+        return Finding("S3", _WAITING, "status.replicas not reported yet")
+    if created < s.desired:
+        return Finding("S3", _WAITING, f"{created} of {s.desired} created")
+    if created > s.desired:
+        return Finding("S3", _WAITING, f"{created - s.desired} extra terminating")
+    return None
+
+
+def s4_ready_replicas(s: _Set, pods_ready: int) -> Finding | None:
+    """S4: readyReplicas, told only when the pods do not explain it."""
+    return ready_count_finding("S4", s.status, s.desired, pods_ready)
+
+
+def s5_available(s: _Set) -> Finding | None:
+    """S5: availableReplicas, where the cluster reports it (honours minReadySeconds)."""
+    if "availableReplicas" not in s.status:
+        return None
+    available = as_int(s.status.get("availableReplicas"))
+    if available >= s.desired:
+        return None
+    suffix = f" (minReadySeconds {s.min_ready_seconds})" if s.min_ready_seconds else ""
+    return Finding("S5", _WAITING, f"{available} of {s.desired} available{suffix}")
+
+
+def s6_updated(s: _Set, at_update: int) -> Finding | None:
+    """S6: RollingUpdate: every pod from the partition up updated (S8: not under OnDelete).
+
+    Without ``status.updatedReplicas`` the pods' own revision hashes count.
+    """
+    if not s.rolling:
+        return None
+    if s.update_revision is None:
+        return Finding("S6", _WAITING, "status.updateRevision not reported yet")
+    needed = s.desired - s.partition
+    updated = optional_int(s.status.get("updatedReplicas"))
+    if updated is None:
+        updated = at_update
+    if updated >= needed:
+        return None
+    return Finding("S6", _WAITING, f"{updated} of {needed} updated to {s.update_revision}")
+
+
+def s7_rolled(s: _Set, at_update: int) -> Finding | None:
+    """S7: RollingUpdate, partition 0: currentRevision caught up, or every pod updated."""
+    if not s.rolling or s.update_revision is None or s.partition:
+        return None
+    if s.current_revision == s.update_revision or at_update >= s.desired:
+        return None
+    text = f"rolling update from {s.current_revision} to {s.update_revision} not finished"
+    return Finding("S7", _WAITING, text)
+
+
+# --------------------------------------------------------------------------- S8-S12: the pods
+
+
+@dataclass
+class _Pods(PodTally):
+    """The expected pods' reports, then the extra ones', and what S6 and S7 count."""
+
+    at_update: int = 0  # expected pods at the update revision
+
+
+def s9_s10_pods(s: _Set, pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy) -> _Pods:
+    """S9, S10: the owned pods are exactly ``<name>-<i>``, each passing the pod rules P1-P7.
+
+    Only pods whose controller ownerReference is this StatefulSet count, so a
+    look-alike of another owner cannot make the set look ready.
+    """
+    judged: dict[str, pod_rules.Judged] = {}
+    for pod in pods:
+        if is_controlled_by(pod, s.meta, "StatefulSet"):
+            report, rules = pod_rules.judge_pod(pod, now, policy)
+            judged[report.name] = report, rules
+    out = _Pods()
+    for index in range(s.desired):
+        name = f"{s.name}-{s.start + index}"
+        found = judged.pop(name, None)
+        if found is None:
+            out.add(_missing_pod(name), ("S9",))
+            continue
+        report, rules = found
+        if rules:
+            rules = ("S10", *rules)
+        if report.revision != s.update_revision:
+            report, revision_rule = s8_s9_s12_revision(s, index, report, policy)
+            rules += (revision_rule,) if revision_rule else ()
+        elif s.update_revision is not None:
+            out.at_update += 1
+        out.add(report, rules)
+    for name in sorted(judged):
+        out.add(_extra_pod(s, judged[name][0]), ("S9",))
+    return out
+
+
+def _missing_pod(name: str) -> PodReport:
+    """S9: an expected ordinal without a pod."""
+    return PodReport(name, _WAITING, f"{name}: not created yet", None, 0, None, None, None, "S9")
+
+
+def _extra_pod(s: _Set, report: PodReport) -> PodReport:
+    """S9: an owned pod outside the expected ordinals is on its way out; it blocks, never fails."""
+    last = s.start + s.desired - 1
+    now_text = report.reason.removeprefix(report.name).lstrip(": ")
+    reason = (
+        f"{report.name}: extra pod outside ordinals {s.start}..{last}, "
+        f"waiting for it to go (now: {now_text})"
+    )
+    return replace(report, state=_WAITING, reason=reason, rule="S9")
+
+
+def s8_s9_s12_revision(
+    s: _Set, index: int, report: PodReport, policy: ReadinessPolicy
+) -> tuple[PodReport, str | None]:
+    """S8, S9, S12: an expected pod at another revision than the update revision.
+
+    Returns the pod's report as these rules see it, and the rule that changed it.
+    Below the partition an old revision is what the user asked for.
+    """
+    if s.update_revision is None or report.revision == s.update_revision:
+        return report, None
+    if not s.rolling:
+        return s8_on_delete(s, report, policy)
+    if index < s.partition:
+        return report, None
+    if report.state is State.FAILED:
+        return s12_broken_outdated(s, report), "S12"
+    return s9_outdated(s, report), "S9"
+
+
+def s8_on_delete(
+    s: _Set, report: PodReport, policy: ReadinessPolicy
+) -> tuple[PodReport, str | None]:
+    """S8: OnDelete never replaces a pod by itself; deleting it is the user's move."""
+    old = report.revision or "no revision label"
+    hint = f"outdated revision {old} (OnDelete: delete the pod to roll it to {s.update_revision})"
+    if report.state is State.READY and policy.require_updated_on_delete:
+        return replace(report, state=_WAITING, reason=f"{report.name}: {hint}", rule="S8"), "S8"
+    return replace(report, reason=f"{report.reason}; {hint}"), None
+
+
+def s9_outdated(s: _Set, report: PodReport) -> PodReport:
+    """S9: from the partition up, every pod carries the update revision."""
+    old = report.revision or "no revision label"
+    if report.state is State.READY:
+        reason = f"{report.name}: at outdated revision {old}, waiting for {s.update_revision}"
+        return replace(report, state=_WAITING, reason=reason, rule="S9")
+    reason = f"{report.reason}; outdated revision {old}, waiting for {s.update_revision}"
+    return replace(report, reason=reason)
+
+
+def s12_broken_outdated(s: _Set, report: PodReport) -> PodReport:
+    """S12: a broken pod at an outdated revision: Parallel replaces it, OrderedReady never will."""
+    old = report.revision or "no revision label"
+    if not s.ordered:
+        reason = (
+            f"{report.reason}; it runs outdated revision {old}, "
+            f"the controller (Parallel) replaces it with {s.update_revision}"
+        )
+        return replace(report, state=_WAITING, reason=reason, rule="S12")
+    namespace = s.meta.get("namespace")
+    ns = f" -n {namespace}" if namespace else ""
+    reason = (
+        f"{report.reason}; it runs outdated revision {old} and OrderedReady "
+        "never replaces a broken pod (kubernetes#67250): delete it with "
+        f"`kubectl delete pod {report.name}{ns}` to roll it to {s.update_revision}"
+    )
+    return replace(report, reason=reason, rule="S12")
+
+
+# --------------------------------------------------------------------------- the set
+
+
+def evaluate_statefulset(
+    sts: Obj,
+    pods: Sequence[Obj],
+    *,
+    now: datetime,
+    policy: ReadinessPolicy = DEFAULT_POLICY,
+) -> Verdict:
+    """Judge a StatefulSet by S1-S12 and its owned pods by P1-P7.
+
+    ``pods`` may hold anything the selector matched: only pods whose controller
+    ownerReference is this StatefulSet count.
+    """
+    now = check_inputs(now, policy)
+    s = _read(sts)
+    unobserved = s2_observed(s)
+    findings = [f for f in (s1_deleting(s), unobserved, s3_created(s)) if f is not None]
+    judged = _Pods()
+    if s.desired > 0:  # S11: scaled to zero is done once S1-S3 hold
+        judged = s9_s10_pods(s, pods, now, policy)
+        rolled = s6_updated(s, judged.at_update) or s7_rolled(s, judged.at_update)
+        later = (s4_ready_replicas(s, judged.ready), s5_available(s), rolled)
+        findings += [f for f in later if f is not None]
+    return workload_verdict(
+        "StatefulSet",
+        s.meta,
+        desired=s.desired,
+        revision=s.update_revision,
+        pods=judged,
+        findings=findings,
+        order=_ORDER,
+        observed=unobserved is None,
+    )
+
+
+_ORDER = RULES + pod_rules.RULES

@@ -1,0 +1,309 @@
+"""What the rules answer: :class:`State`, :class:`Finding`, :class:`PodReport`, :class:`Verdict`.
+
+Also how a verdict's one line is worded: the uniform count first ("2 of 3 ready"),
+then every failure, or the first few waits. The rule modules only produce
+findings and pod reports; :func:`workload_verdict` turns them into a verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+
+class State(str, Enum):  # noqa: UP042 - the contract promises a str-mixin Enum
+    """How far a workload is from running: the sensor maps it to done / poke again / fail."""
+
+    READY = "ready"
+    WAITING = "waiting"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule that does not hold: its id (``"S3"``), the state it asks for, one short line."""
+
+    rule: str
+    state: State
+    text: str
+
+    def __iter__(self) -> Iterator[State | str]:
+        """Unpacks as ``(state, text)``, the pair findings were before they carried a rule id."""
+        yield self.state
+        yield self.text
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """A datetime as the API writes it: UTC, ``Z``, microseconds only when there are any."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}"
+    return text + "Z"
+
+
+@dataclass(frozen=True, slots=True)
+class PodReport:
+    """One pod's verdict; ``reason`` starts with the pod's name so it can be logged alone.
+
+    ``rule`` is the id of the rule that decided a pod that is not ready (the first
+    one its reason names); None for a READY pod.
+    """
+
+    name: str
+    state: State
+    reason: str
+    ready_since: datetime | None
+    restarts: int
+    revision: str | None
+    pod_ip: str | None
+    node: str | None
+    rule: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form for XCom: ``state`` as its string value, ``ready_since`` as RFC 3339."""
+        return {
+            "name": self.name,
+            "state": self.state.value,
+            "reason": self.reason,
+            "ready_since": rfc3339(self.ready_since),
+            "restarts": self.restarts,
+            "revision": self.revision,
+            "pod_ip": self.pod_ip,
+            "node": self.node,
+            "rule": self.rule,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer for one workload: its state, one actionable line, and every pod's report.
+
+    ``findings`` holds the workload-level findings (not tied to one pod) so that
+    :meth:`with_pod_events` can rebuild ``reason``; it is not part of ``to_dict()``.
+    ``rules`` holds the ids of every rule that did not hold, workload and pod level,
+    in table order.
+    """
+
+    kind: str
+    name: str
+    namespace: str | None
+    state: State
+    reason: str
+    desired: int
+    ready: int
+    revision: str | None
+    pods: tuple[PodReport, ...]
+    findings: tuple[Finding, ...] = field(default=(), repr=False, compare=False)
+    rules: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form for XCom: the contract's keys, then ``rules``."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "state": self.state.value,
+            "reason": self.reason,
+            "desired": self.desired,
+            "ready": self.ready,
+            "revision": self.revision,
+            "pods": [pod.to_dict() for pod in self.pods],
+            "rules": list(self.rules),
+        }
+
+    @property
+    def failing_pods(self) -> tuple[PodReport, ...]:
+        """Pods judged FAILED: what a fail-fast sensor names in its error."""
+        return tuple(p for p in self.pods if p.state is State.FAILED)
+
+    @property
+    def pending_pods(self) -> tuple[PodReport, ...]:
+        """Pods judged WAITING (missing, starting, stabilizing, outdated, extra)."""
+        return tuple(p for p in self.pods if p.state is State.WAITING)
+
+    @property
+    def not_ready_pods(self) -> tuple[PodReport, ...]:
+        """Failing pods first, then pending ones: one log line each per poke."""
+        return self.failing_pods + self.pending_pods
+
+    def with_pod_events(self, events_by_pod: Mapping[str, Sequence[str]]) -> Verdict:
+        """Return a copy whose not-ready pods carry their recent events in their reason.
+
+        The hook reads Warning events only for pods that are not ready (they hold the
+        scheduler's or kubelet's own words: FailedMount, FailedScheduling, BackOff) and
+        passes them here by pod name; the top-level reason is rebuilt to match.
+        """
+        pods = tuple(
+            _append_events(pod, events_by_pod.get(pod.name))
+            if pod.state is not State.READY
+            else pod
+            for pod in self.pods
+        )
+        reason = compose_reason(
+            self.kind,
+            self.state,
+            desired=self.desired,
+            ready=self.ready,
+            findings=self.findings,
+            pods=pods,
+        )
+        return replace(self, pods=pods, reason=reason)
+
+
+# --------------------------------------------------------------------------- wording
+
+_MAX_EVENTS = 5
+_MAX_TEXT = 240
+_MAX_LISTED_WAITING = 5
+
+
+def clip(text: str) -> str:
+    """A message from the cluster, cut to a length one log line can carry."""
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+
+
+def with_message(message: Any) -> str:
+    """``": <message>"`` on one line, or nothing when there is no message."""
+    if not message:
+        return ""
+    return ": " + clip(" ".join(str(message).split()))
+
+
+def secs(seconds: float | None) -> str:
+    """Elapsed time as whole seconds, never negative (worker and server clocks differ)."""
+    if seconds is None:
+        return "?s"
+    return f"{max(0, math.floor(seconds))}s"
+
+
+def dur(seconds: float) -> str:
+    """A policy duration as the user wrote it: 60 -> "60s", 0.5 -> "0.5s"."""
+    return f"{seconds:g}s"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _append_events(pod: PodReport, events: Sequence[str] | str | None) -> PodReport:
+    if not events:
+        return pod
+    if isinstance(events, str):
+        events = (events,)
+    unique: list[str] = []
+    for event in events:
+        text = clip(" ".join(str(event).split()))
+        if text and text not in unique:
+            unique.append(text)
+        if len(unique) == _MAX_EVENTS:
+            break
+    if not unique:
+        return pod
+    return replace(pod, reason=f"{pod.reason} [recent events: {' | '.join(unique)}]")
+
+
+def compose_reason(
+    kind: str,
+    state: State,
+    *,
+    desired: int,
+    ready: int,
+    findings: Sequence[Finding],
+    pods: Sequence[PodReport],
+) -> str:
+    """One line: the uniform count first, then what blocks it (all failures, a few waits)."""
+    if kind == "Pod" and len(pods) == 1 and not findings:
+        return pods[0].reason
+    head = f"{ready} of {desired} ready"
+    if state is State.READY:
+        return head + (" (scaled to zero)" if desired == 0 else "")
+    parts = [head]
+    if state is State.FAILED:
+        parts += [f.text for f in findings if f.state is State.FAILED]
+        parts += [pod.reason for pod in pods if pod.state is State.FAILED]
+        return "; ".join(parts)
+    parts += [f.text for f in findings]
+    blocking = [p for p in pods if p.state is State.FAILED]
+    blocking += [p for p in pods if p.state is State.WAITING]
+    parts += [pod.reason for pod in blocking[:_MAX_LISTED_WAITING]]
+    if len(blocking) > _MAX_LISTED_WAITING:
+        parts.append(f"{plural(len(blocking) - _MAX_LISTED_WAITING, 'more pod')} not ready")
+    return "; ".join(parts)
+
+
+def in_table_order(rules: Iterable[str], order: Sequence[str]) -> tuple[str, ...]:
+    """``rules`` once each, in the order of ``order`` (the rule tables that judged them)."""
+    rank = {rule: index for index, rule in enumerate(order)}
+    return tuple(sorted(set(rules), key=rank.__getitem__))
+
+
+_READY = State.READY
+
+
+@dataclass
+class PodTally:
+    """A workload's pod reports as its rules add them, with what its verdict counts.
+
+    ``rules`` collects the pod-level rule ids that did not hold; ``ready`` counts the
+    reports judged READY (extra or old pods are never READY, so they never count).
+    """
+
+    reports: list[PodReport] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    ready: int = 0
+
+    def add(self, report: PodReport, rules: Sequence[str] = ()) -> None:
+        self.reports.append(report)
+        if rules:
+            self.rules += rules
+        if report.state is _READY:
+            self.ready += 1
+
+
+def workload_verdict(
+    kind: str,
+    meta: Mapping[str, Any],
+    *,
+    desired: int,
+    revision: str | None,
+    pods: PodTally,
+    findings: Sequence[Finding],
+    order: Sequence[str],
+    observed: bool,
+) -> Verdict:
+    """Precedence: FAILED > WAITING > READY; an unobserved spec caps failing pods at WAITING.
+
+    A FAILED finding (a workload being deleted) fails the verdict observed or not;
+    ``order`` is the rule tables that judged it, for ``Verdict.rules``.
+    """
+    pod_states = {report.state for report in pods.reports}
+    if any(f.state is State.FAILED for f in findings) or (observed and State.FAILED in pod_states):
+        state = State.FAILED
+    elif findings or pod_states - {State.READY}:
+        state = State.WAITING
+    else:
+        state = State.READY
+    reports = tuple(pods.reports)
+    found = tuple(findings)
+    return Verdict(
+        kind=kind,
+        name=str(meta.get("name") or ""),
+        namespace=meta.get("namespace"),
+        state=state,
+        reason=compose_reason(
+            kind, state, desired=desired, ready=pods.ready, findings=found, pods=reports
+        ),
+        desired=desired,
+        ready=pods.ready,
+        revision=revision,
+        pods=reports,
+        findings=found,
+        rules=in_table_order([*(f.rule for f in found), *pods.rules], order),
+    )
