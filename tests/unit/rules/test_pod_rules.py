@@ -49,6 +49,13 @@ def _ready_condition_lagging(obj: Json) -> Json:
     return copy
 
 
+def _with_unreadable_start(obj: Json) -> Json:
+    """The container's start in month 13: it reads as text like a time, later than any."""
+    copy = deepcopy(obj)
+    copy["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] = "2026-13-02T11:59:55Z"
+    return copy
+
+
 def _with_phase(obj: Json, phase: str) -> Json:
     copy = deepcopy(obj)
     copy["status"]["phase"] = phase
@@ -137,6 +144,13 @@ CASES = [
         READY,
         rules=(),
         policy=ReadinessPolicy(min_stable_seconds=0),
+    ),
+    case(
+        "an unreadable container start is skipped: the Ready transition still dates the pod",
+        _with_unreadable_start(pod(1)),
+        READY,
+        "web-1: ready for 600s",
+        rules=(),
     ),
     # P1 terminating
     case(
@@ -593,6 +607,13 @@ CASES = [
         WAITING,
         "web-1 container main: no status yet",
         "web-1 container metrics: no status yet",
+        rules=("P6",),
+    ),
+    case(
+        "a sidecar not reported on yet is named as the sidecar it is",
+        pod(1, sidecars=("proxy",), omit_status=("initContainerStatuses",)),
+        WAITING,
+        "web-1 sidecar container proxy: no status yet",
         rules=("P6",),
     ),
     case(
