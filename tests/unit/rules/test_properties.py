@@ -24,6 +24,15 @@ from airflow_sts_provider.readiness import (
     evaluate_pod,
     evaluate_statefulset,
 )
+from airflow_sts_provider.readiness import (
+    deployment as deployment_rules,
+)
+from airflow_sts_provider.readiness import (
+    pods as pod_rules,
+)
+from airflow_sts_provider.readiness import (
+    statefulset as statefulset_rules,
+)
 
 from .builders import (
     NEW_HASH,
@@ -343,3 +352,44 @@ def test_each_essential_status_field_is_needed(kind: str, key: str, nulls: bool)
 def test_each_essential_pod_status_field_is_needed(key: str, nulls: bool) -> None:
     assert evaluate_pod(pod(0), now=NOW).state is State.READY
     assert evaluate_pod(_drop(pod(0), [key], nulls), now=NOW).state is not State.READY
+
+
+def assert_rule_ids_well_formed(verdict: Verdict, tables: tuple[str, ...]) -> None:
+    """Rule ids once each in table order; READY exactly when no rule is named."""
+    rank = {rule: index for index, rule in enumerate(tables)}
+    assert list(verdict.rules) == sorted(set(verdict.rules), key=rank.__getitem__)
+    assert (verdict.state is State.READY) == (verdict.rules == ()), verdict.reason
+    for report in verdict.pods:
+        assert (report.rule is None) == (report.state is State.READY), report
+        assert report.rule is None or report.rule in verdict.rules, (report, verdict.rules)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(statefulsets())
+def test_statefulset_rule_ids_are_in_table_order_and_name_each_pod_not_ready(
+    case: tuple[Json, list[Json]],
+) -> None:
+    obj, pods = case
+    tables = statefulset_rules.RULES + pod_rules.RULES
+    assert_rule_ids_well_formed(evaluate_statefulset(obj, pods, now=NOW), tables)
+    for each in pods:
+        assert_rule_ids_well_formed(evaluate_pod(each, now=NOW), pod_rules.RULES)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(KINDS), max_size=4),
+    st.lists(st.sampled_from(KINDS), max_size=3),
+    st.sampled_from(["2", "3"]),
+)
+def test_deployment_rule_ids_are_in_table_order_and_name_each_pod_not_ready(
+    new_kinds: list[str], old_kinds: list[str], revision: str
+) -> None:
+    pods = [rs_pod(i, **(CATALOGUE[k][1] or {})) for i, k in enumerate(new_kinds)]
+    pods += [
+        rs_pod(i, pod_hash=OLD_HASH, **(CATALOGUE[k][1] or {})) for i, k in enumerate(old_kinds)
+    ]
+    replicasets = [replicaset(NEW_HASH), replicaset(OLD_HASH, revision="1", replicas=0)]
+    obj = deployment(replicas=len(new_kinds), revision=revision)
+    verdict = evaluate_deployment(obj, replicasets, pods, now=NOW)
+    assert_rule_ids_well_formed(verdict, deployment_rules.RULES + pod_rules.RULES)
