@@ -14,12 +14,23 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+#: real seconds a fast clock stays behind (or at) real time: a clock at ``speed``
+#: s > 1 starts ``(s - 1) * HORIZON`` seconds in the past, so for the first hour of
+#: real time no timestamp it writes lies in the future of the caller's clock
+HORIZON = 3600.0
+
 
 class Clock:
     """Real time scaled by ``speed``, or a manual clock that only moves on ``advance``.
 
     ``speed=10`` makes ten emulated seconds pass per real second. A manual clock
     never moves by itself; tests call :meth:`advance`.
+
+    Without ``start`` the clock starts at real now, except a running clock faster
+    than real time (``speed > 1``), which starts ``(speed - 1) *`` :data:`HORIZON`
+    seconds in the past and catches up with real time after :data:`HORIZON` real
+    seconds (an hour): until then every timestamp it writes is at or before the
+    caller's clock (kubectl shows ages, never ``<invalid>``).
     """
 
     def __init__(
@@ -35,7 +46,11 @@ class Clock:
         self.manual = manual
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        base = start or datetime.now(UTC).replace(microsecond=0)
+        if start is None:
+            start = datetime.now(UTC).replace(microsecond=0)
+            if not manual and speed > 1:
+                start -= timedelta(seconds=math.ceil((speed - 1) * HORIZON))
+        base = start
         if base.tzinfo is None:
             raise ValueError("start must be timezone-aware")
         self._base = base

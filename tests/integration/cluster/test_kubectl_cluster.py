@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,16 @@ def test_the_cli_serves_a_scenario_kubectl_can_wait_for(tmp_path: Path, signum: 
         if server.poll() is None:
             server.kill()
             server.wait(timeout=10)
+
+
+def test_at_high_speed_no_age_is_invalid(tmp_path: Path) -> None:
+    with EmulatedCluster(speed=50) as fast:
+        time.sleep(1)  # 50 emulated seconds: a clock started at real now is ahead by then
+        fast.apply_scenario("healthy")
+        fast.wait_for(lambda: len(ready_pods(fast, "default", "healthy-")) == 3, timeout=30)
+        # ages computed by kubectl itself, against this machine's clock
+        listed = run(fast, "get", "pods,statefulsets", "--server-print=false")
+        described = run(fast, "describe", "pod", "healthy-0")
+    for result in (listed, described):
+        assert "<invalid>" not in result.stdout, result.stdout
+    assert "healthy-0" in listed.stdout and "Started" in described.stdout
