@@ -40,6 +40,7 @@ from airflow_sts_provider.testing.apiserver.rbac import Authorizer
 from airflow_sts_provider.testing.apiserver.server import ApiServer
 from airflow_sts_provider.testing.clock import Clock
 from airflow_sts_provider.testing.controlplane.manager import ControlPlane
+from airflow_sts_provider.testing.nodes.kubelet import NODES, Node
 from airflow_sts_provider.testing.registry.deletion import DeleteOptions, Deleter
 from airflow_sts_provider.testing.registry.store import RESOURCES, Obj, Store, StoreError
 from airflow_sts_provider.testing.registry.validation import reset_status
@@ -59,7 +60,9 @@ class EmulatedCluster:
     off, and :meth:`start` logs one warning saying so); ``role`` is a Role/ClusterRole
     manifest (path, YAML text or parsed documents) the token is limited to; ``faults``
     a :class:`Faults` to share; ``ca`` a ``trustme.CA`` to sign the server certificate
-    with (default: a fresh throwaway CA, shared within the process).
+    with (default: a fresh throwaway CA, shared within the process); ``nodes`` the node
+    names or :class:`~.nodes.kubelet.Node` specs (labels, taints; default ``node-1`` to
+    ``node-3``, untainted).
     """
 
     def __init__(
@@ -74,6 +77,7 @@ class EmulatedCluster:
         host: str = "127.0.0.1",
         port: int = 0,
         ca: Any = None,
+        nodes: Iterable[str | Node] | None = None,
     ) -> None:
         self.clock = Clock(speed=speed, manual=manual_clock)
         self.store = Store(self.clock)
@@ -92,7 +96,9 @@ class EmulatedCluster:
             faults=self.faults,
             ca=ca,
         )
-        self.control_plane = ControlPlane(self.store, self.clock)
+        self.control_plane = ControlPlane(
+            self.store, self.clock, nodes=NODES if nodes is None else nodes
+        )
         self._dir: Path | None = None
         self._kubeconfig_path: Path | None = None
         self._started = False

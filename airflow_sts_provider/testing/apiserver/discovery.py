@@ -22,6 +22,7 @@ SHORT_NAMES: dict[str, list[str]] = {
     "statefulsets": ["sts"],
     "deployments": ["deploy"],
     "replicasets": ["rs"],
+    "daemonsets": ["ds"],
     "events": ["ev"],
     "namespaces": ["ns"],
 }
@@ -31,6 +32,7 @@ CATEGORIES: dict[str, list[str]] = {
     "statefulsets": ["all"],
     "deployments": ["all"],
     "replicasets": ["all"],
+    "daemonsets": ["all"],
 }
 
 _VERBS_NAMESPACED = [

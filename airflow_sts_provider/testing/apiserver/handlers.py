@@ -53,7 +53,9 @@ from airflow_sts_provider.testing.registry.validation import (
 from airflow_sts_provider.testing.registry.watch import WatchSpec, stream
 
 #: kinds whose status is written only through the /status subresource
-STATUS_KINDS = frozenset({"pods", "statefulsets", "deployments", "replicasets", "namespaces"})
+STATUS_KINDS = frozenset(
+    {"pods", "statefulsets", "deployments", "replicasets", "daemonsets", "namespaces"}
+)
 
 #: how long (real seconds) a watch without timeoutSeconds stays open: the apiserver's
 #: --min-request-timeout default

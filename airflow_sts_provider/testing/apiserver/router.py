@@ -18,6 +18,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "statefulsets": ("status", "scale"),
     "deployments": ("status", "scale"),
     "replicasets": ("status", "scale"),
+    "daemonsets": ("status",),
     "namespaces": ("status",),
 }
 

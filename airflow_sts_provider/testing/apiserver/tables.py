@@ -254,6 +254,26 @@ def _controllerrevision(cr: Obj, now: datetime) -> list[Any]:
     return [cr["metadata"]["name"], controller, cr.get("revision", 0), _age(cr, now)]
 
 
+def _daemonset(ds: Obj, now: datetime) -> list[Any]:
+    names, images = _containers(ds)
+    status = ds.get("status") or {}
+    spec = ds.get("spec") or {}
+    node_selector = (spec.get("template") or {}).get("spec", {}).get("nodeSelector") or {}
+    return [
+        ds["metadata"]["name"],
+        int(status.get("desiredNumberScheduled") or 0),
+        int(status.get("currentNumberScheduled") or 0),
+        int(status.get("numberReady") or 0),
+        int(status.get("updatedNumberScheduled") or 0),
+        int(status.get("numberAvailable") or 0),
+        ",".join(f"{k}={v}" for k, v in sorted(node_selector.items())) or "<none>",
+        _age(ds, now),
+        names,
+        images,
+        format_label_selector(spec.get("selector")),
+    ]
+
+
 def _generic(obj: Obj, now: datetime) -> list[Any]:
     return [obj["metadata"]["name"], _age(obj, now)]
 
@@ -333,6 +353,21 @@ PRINTERS: dict[str, tuple[list[Column], Printer]] = {
             ("Selector", "string", "Label selector for pods.", 1),
         ],
         _replicaset,
+    ),
+    "daemonsets": (
+        [
+            _NAME,
+            ("Desired", "integer", "The desired number of daemon pods", 0),
+            ("Current", "integer", "The number of daemon pods currently scheduled", 0),
+            ("Ready", "integer", "The number of daemon pods ready", 0),
+            ("Up-to-date", "integer", "The number of daemon pods that are up to date", 0),
+            ("Available", "integer", "The number of daemon pods available", 0),
+            ("Node Selector", "string", "The node selector of the daemon pods", 0),
+            _AGE,
+            *_WIDE_CONTAINERS,
+            ("Selector", "string", "Label selector for pods.", 1),
+        ],
+        _daemonset,
     ),
     "events": (
         [

@@ -25,13 +25,14 @@ from datetime import datetime, timedelta
 from airflow_sts_provider.testing.clock import Clock
 from airflow_sts_provider.testing.controlplane.base import Context, Controller
 from airflow_sts_provider.testing.controlplane.cache import Cache, Key, current_writer, writing_as
+from airflow_sts_provider.testing.controlplane.daemonset import DaemonSetController
 from airflow_sts_provider.testing.controlplane.deployment import DeploymentController
 from airflow_sts_provider.testing.controlplane.events import EventRecorder
 from airflow_sts_provider.testing.controlplane.gc import GarbageCollector
 from airflow_sts_provider.testing.controlplane.replicaset import ReplicaSetController
 from airflow_sts_provider.testing.controlplane.scheduler import Scheduler
 from airflow_sts_provider.testing.controlplane.statefulset import StatefulSetController
-from airflow_sts_provider.testing.nodes.kubelet import NODES, Kubelet
+from airflow_sts_provider.testing.nodes.kubelet import NODES, Kubelet, Node, as_nodes
 from airflow_sts_provider.testing.registry.deletion import Deleter
 from airflow_sts_provider.testing.registry.store import RESOURCES, Change, Store, StoreError
 
@@ -67,20 +68,21 @@ class Steps(Controller):
 class ControlPlane:
     """Every component of the emulated cluster except the API server."""
 
-    def __init__(self, store: Store, clock: Clock, *, nodes: Iterable[str] = NODES) -> None:
+    def __init__(self, store: Store, clock: Clock, *, nodes: Iterable[str | Node] = NODES) -> None:
         self.store = store
         self.clock = clock
         self.cache = Cache()
         self.ctx = Context(
             store, clock, self.cache, EventRecorder(store, clock), Deleter(store, clock)
         )
-        node_names = tuple(nodes)
+        node_names = as_nodes(nodes)
         self.steps = Steps(self.ctx)
         self.kubelet = Kubelet(self.ctx, node_names)
         self.controllers: list[Controller] = [
             self.steps,
             GarbageCollector(self.ctx),
             StatefulSetController(self.ctx),
+            DaemonSetController(self.ctx, node_names),
             DeploymentController(self.ctx),
             ReplicaSetController(self.ctx),
             Scheduler(self.ctx, node_names),

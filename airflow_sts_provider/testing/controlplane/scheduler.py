@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from airflow_sts_provider.testing.clock import rfc3339
 from airflow_sts_provider.testing.controlplane.base import Context, Controller
 from airflow_sts_provider.testing.controlplane.cache import Key, key_of
+from airflow_sts_provider.testing.controlplane.nodefit import fits, unfit_reasons
 from airflow_sts_provider.testing.controlplane.util import parse_time, seconds
 from airflow_sts_provider.testing.nodes.behaviour import BehaviourError, behaviour_of
-from airflow_sts_provider.testing.nodes.kubelet import NODES
+from airflow_sts_provider.testing.nodes.kubelet import NODES, Node, as_nodes
 from airflow_sts_provider.testing.registry.store import Change, Obj
 
 #: ``podMaxInUnschedulablePodsDuration``: how often an unschedulable pod is retried anyway
@@ -43,9 +44,10 @@ def unschedulable_message(resource: str, nodes: int) -> str:
 class Scheduler(Controller):
     name = "default-scheduler"
 
-    def __init__(self, ctx: Context, nodes: Iterable[str] = NODES) -> None:
+    def __init__(self, ctx: Context, nodes: Iterable[str | Node] = NODES) -> None:
         super().__init__(ctx)
-        self.nodes = tuple(nodes)
+        self.specs = as_nodes(nodes)
+        self.nodes = tuple(n.name for n in self.specs)
         self._load: dict[str, set[str]] = {node: set() for node in self.nodes}
         self._reported: dict[str, datetime] = {}  # pod uid -> last FailedScheduling
 
@@ -97,15 +99,29 @@ class Scheduler(Controller):
                 return wake
             if now < bind_at:
                 return bind_at
-        self._bind(pod, now)
+        spec = pod.get("spec") or {}
+        candidates = [n.name for n in self.specs if fits(spec, n)]
+        if not candidates:
+            return self._unschedulable(pod, "", now, message=self._unfit_message(spec))
+        self._bind(pod, now, candidates)
         return None
 
-    def _unschedulable(self, pod: Obj, resource: str, now: datetime) -> datetime:
+    def _unfit_message(self, spec: Obj) -> str:
+        count = len(self.nodes)
+        return (
+            f"0/{count} nodes are available: {unfit_reasons(spec, self.specs)}. preemption: "
+            f"0/{count} nodes are available: {count} Preemption is not helpful for scheduling."
+        )
+
+    def _unschedulable(
+        self, pod: Obj, resource: str, now: datetime, *, message: str | None = None
+    ) -> datetime:
         uid = pod["metadata"]["uid"]
         last = self._reported.get(uid)
         if last is not None and now < last + RETRY_UNSCHEDULABLE:
             return last + RETRY_UNSCHEDULABLE
-        message = unschedulable_message(resource, len(self.nodes))
+        if message is None:
+            message = unschedulable_message(resource, len(self.nodes))
         self._reported[uid] = now
 
         def mark(obj: Obj) -> None:
@@ -137,8 +153,8 @@ class Scheduler(Controller):
         )
         return now + RETRY_UNSCHEDULABLE
 
-    def _bind(self, pod: Obj, now: datetime) -> None:
-        node = min(self.nodes, key=lambda n: (len(self._load[n]), n))
+    def _bind(self, pod: Obj, now: datetime, candidates: list[str]) -> None:
+        node = min(candidates, key=lambda n: (len(self._load[n]), n))
         meta = pod["metadata"]
 
         status = dict(pod.get("status") or {})

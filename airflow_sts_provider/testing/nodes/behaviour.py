@@ -2,7 +2,8 @@
 
 A pod (in practice its workload's pod template) carries the annotation
 ``sts.emulator/behaviour``; ``sts.emulator/behaviour-<ordinal>`` adds to it for
-the StatefulSet pod with that ordinal only, so a scenario can break exactly
+the StatefulSet pod with that ordinal only (``sts.emulator/behaviour-node-<node>``
+for the pod on that node, e.g. one DaemonSet pod), so a scenario can break exactly
 one pod. The value is ``key=value`` pairs separated by commas, semicolons or
 newlines (a bare key means ``true``), or a JSON object::
 
@@ -199,4 +200,22 @@ def behaviour_of(pod: dict[str, Any]) -> Behaviour:
     ordinal = ordinal_of(pod)
     if ordinal is not None:
         values.update(parse_behaviour(annotations.get(f"{ANNOTATION}-{ordinal}")))
+    node = node_of(pod)
+    if node is not None:
+        values.update(parse_behaviour(annotations.get(f"{ANNOTATION}-node-{node}")))
     return Behaviour(**values)
+
+
+def node_of(pod: dict[str, Any]) -> str | None:
+    """The node a pod runs on or is pinned to (a DaemonSet pod's node affinity)."""
+    spec = pod.get("spec") or {}
+    if spec.get("nodeName"):
+        return str(spec["nodeName"])
+    affinity = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
+    for term in affinity.get("nodeSelectorTerms") or []:
+        for field in term.get("matchFields") or []:
+            if field.get("key") == "metadata.name" and field.get("values"):
+                return str(field["values"][0])
+    return None

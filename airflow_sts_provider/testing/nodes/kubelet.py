@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from airflow_sts_provider.testing.controlplane.base import Context, Controller
 from airflow_sts_provider.testing.controlplane.cache import Key, key_of
@@ -24,15 +26,49 @@ log = logging.getLogger(__name__)
 #: the emulated nodes (the scheduler binds to them, the kubelets run them)
 NODES = ("node-1", "node-2", "node-3")
 
+#: the taint kubeadm puts on a control-plane node
+CONTROL_PLANE_TAINT: dict[str, Any] = {
+    "key": "node-role.kubernetes.io/control-plane",
+    "effect": "NoSchedule",
+}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One emulated node: its name, extra labels and taints (no Node object is served).
+
+    Every node carries the well-known labels ``kubernetes.io/hostname`` (its name),
+    ``kubernetes.io/os=linux`` and ``kubernetes.io/arch=amd64``; the scheduler and the
+    DaemonSet controller honour ``nodeSelector``, required node affinity and taints.
+    """
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def all_labels(self) -> dict[str, str]:
+        return {
+            "kubernetes.io/hostname": self.name,
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64",
+            **self.labels,
+        }
+
+
+def as_nodes(nodes: Iterable[str | Node]) -> tuple[Node, ...]:
+    """Node names or :class:`Node` specs, as specs."""
+    return tuple(n if isinstance(n, Node) else Node(n) for n in nodes)
+
 
 class Kubelet(Controller):
     """The kubelets of every emulated node (one component: they share nothing but code)."""
 
     name = "kubelet"
 
-    def __init__(self, ctx: Context, nodes: Iterable[str] = NODES) -> None:
+    def __init__(self, ctx: Context, nodes: Iterable[str | Node] = NODES) -> None:
         super().__init__(ctx)
-        self.nodes = tuple(nodes)
+        self.nodes = tuple(n.name for n in as_nodes(nodes))
         self.sims: dict[str, PodSim] = {}
         self._uid_by_key: dict[Key, str] = {}
         self.images: dict[str, set[str]] = defaultdict(set)

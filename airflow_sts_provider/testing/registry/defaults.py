@@ -30,7 +30,7 @@ _TOLERATIONS = [
 ]
 
 
-def apply_defaults(resource: str, obj: Obj, *, creating: bool) -> None:
+def apply_defaults(resource: str, obj: Obj, *, creating: bool) -> None:  # noqa: PLR0915
     """Fill the fields the apiserver would default for ``resource``, in place."""
     spec = obj.get("spec")
     if resource == "pods" and isinstance(spec, dict):
@@ -66,6 +66,23 @@ def apply_defaults(resource: str, obj: Obj, *, creating: bool) -> None:
         spec.setdefault("revisionHistoryLimit", 10)
         spec.setdefault("progressDeadlineSeconds", 600)
         _template(spec)
+    elif resource == "daemonsets" and isinstance(spec, dict):
+        strategy = spec.setdefault("updateStrategy", {})
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            rolling = strategy.setdefault("rollingUpdate", {})
+            rolling.setdefault("maxUnavailable", 1)
+            rolling.setdefault("maxSurge", 0)
+        spec.setdefault("revisionHistoryLimit", 10)
+        _template(spec)
+        status = obj.setdefault("status", {})
+        for count in (
+            "currentNumberScheduled",
+            "numberMisscheduled",
+            "desiredNumberScheduled",
+            "numberReady",
+        ):
+            status.setdefault(count, 0)
     elif resource == "replicasets" and isinstance(spec, dict):
         spec.setdefault("replicas", 1)
         _template(spec)

@@ -34,11 +34,14 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "statefulsets": ("apps/v1", "StatefulSet", True),
     "deployments": ("apps/v1", "Deployment", True),
     "replicasets": ("apps/v1", "ReplicaSet", True),
+    "daemonsets": ("apps/v1", "DaemonSet", True),
     "controllerrevisions": ("apps/v1", "ControllerRevision", True),
 }
 
 #: kinds whose spec changes bump metadata.generation (as the real registry does)
-GENERATION_KINDS = frozenset({"statefulsets", "deployments", "replicasets"})
+GENERATION_KINDS = frozenset({"statefulsets", "deployments", "replicasets", "daemonsets"})
+#: the annotation the DaemonSet registry keeps (``spec.templateGeneration`` of old)
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 
 
 class StoreError(Exception):
@@ -173,6 +176,8 @@ class Store:
             meta["creationTimestamp"] = rfc3339(self.clock.now())
             if resource in GENERATION_KINDS:
                 meta["generation"] = 1
+            if resource == "daemonsets":
+                meta["annotations"] = {**(meta.get("annotations") or {}), TEMPLATE_GENERATION: "1"}
             apply_defaults(resource, obj, creating=True)
             self._objects[key] = obj
             self._record(resource, "ADDED", obj)
@@ -268,6 +273,8 @@ class Store:
                 if obj.get("spec") != old.get("spec"):
                     generation += 1
                 meta["generation"] = generation
+            if resource == "daemonsets":
+                _template_generation(old, obj)
             for sticky in ("deletionTimestamp", "deletionGracePeriodSeconds"):
                 # once set, only the apiserver's delete path may change these
                 if meta.get(sticky) is None and old["metadata"].get(sticky) is not None:
@@ -350,6 +357,18 @@ class Store:
         for listener in self._listeners:
             listener(change)
         self._changed.notify_all()
+
+
+def _template_generation(old: Obj, new: Obj) -> None:
+    """The DaemonSet strategy's ``PrepareForUpdate``: a template change bumps the annotation."""
+    before = (old["metadata"].get("annotations") or {}).get(TEMPLATE_GENERATION, "1")
+    current = int(before) if str(before).isdigit() else 1
+    if (new.get("spec") or {}).get("template") != (old.get("spec") or {}).get("template"):
+        current += 1
+    new["metadata"]["annotations"] = {
+        **(new["metadata"].get("annotations") or {}),
+        TEMPLATE_GENERATION: str(current),
+    }
 
 
 def _resource(resource: str) -> tuple[str, str, bool]:

@@ -39,6 +39,13 @@ def reset_status(resource: str, obj: Obj) -> None:
         obj["status"] = {}
     elif resource == "replicasets":
         obj["status"] = {"replicas": 0}
+    elif resource == "daemonsets":
+        obj["status"] = {
+            "currentNumberScheduled": 0,
+            "numberMisscheduled": 0,
+            "desiredNumberScheduled": 0,
+            "numberReady": 0,
+        }
 
 
 def _qos_class(spec: Obj) -> str:
@@ -63,7 +70,7 @@ def validate(resource: str, obj: Obj, kind: str) -> None:
     if resource == "pods":
         if not spec or not spec.get("containers"):
             causes.append("spec.containers: Required value")
-    elif resource in SCALE_KINDS:
+    elif resource in SCALE_KINDS or resource == "daemonsets":
         template_labels = ((spec or {}).get("template") or {}).get("metadata", {}).get(
             "labels"
         ) or {}
@@ -78,7 +85,7 @@ def validate(resource: str, obj: Obj, kind: str) -> None:
                     "`selector` does not match template `labels`"
                 )
         replicas = (spec or {}).get("replicas", 1)
-        if not isinstance(replicas, int) or replicas < 0:
+        if resource != "daemonsets" and (not isinstance(replicas, int) or replicas < 0):
             causes.append(
                 f"spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0"
             )
@@ -126,7 +133,7 @@ def check_immutable(resource: str, old: Obj, new: Obj, kind: str) -> None:
             ],
         )
     selector_changed = old_spec.get("selector") != new_spec.get("selector")
-    if resource in ("deployments", "replicasets") and selector_changed:
+    if resource in ("deployments", "replicasets", "daemonsets") and selector_changed:
         raise invalid(
             resource,
             name,

@@ -1,0 +1,544 @@
+"""The DaemonSet controller, after ``pkg/controller/daemon/daemon_controller.go``.
+
+One sync follows ``syncDaemonSet``: claim the pods and ControllerRevisions the
+selector matches, ``constructHistory`` (a ControllerRevision ``<name>-<hash>``
+per distinct template, the newest carrying the highest ``revision``; the hash is
+also the pods' ``controller-revision-hash`` label), ``manage`` (one pod per node
+that should run it: create where missing, delete failed pods, extra pods and pods
+on nodes that should not run one), then the rolling update of ``daemon_update.go``
+(``maxUnavailable``, default 1, and ``maxSurge``, default 0, scaled against the
+desired count rounding up) or nothing under ``OnDelete``, ``cleanupHistory``, and
+``updateDaemonSetStatus`` with the real counts:
+
+* ``desiredNumberScheduled``: nodes that should run the pod (``nodeSelector``,
+  required node affinity, taints with ``NoSchedule``/``NoExecute`` not tolerated);
+* ``currentNumberScheduled``: such nodes with at least one daemon pod;
+* ``numberMisscheduled``: nodes with a daemon pod that should not run one;
+* ``numberReady`` / ``numberAvailable``: of the oldest pod on each desired node
+  (scheduled first), Ready / Ready for longer than ``minReadySeconds``;
+* ``updatedNumberScheduled``: of that pod, the current hash (or the template
+  generation) matches;
+* ``numberUnavailable`` = desired - available; ``observedGeneration``.
+
+Pods are ``<name>-<5 chars>``, pinned to their node by required node affinity on
+``metadata.name`` (the scheduler binds them), with the daemon tolerations
+(not-ready, unreachable, disk/memory/pid pressure, unschedulable).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from airflow_sts_provider.testing.controlplane.base import Context, Controller
+from airflow_sts_provider.testing.controlplane.cache import Key, key_of
+from airflow_sts_provider.testing.controlplane.deployment import template_hash
+from airflow_sts_provider.testing.controlplane.nodefit import matches_affinity, untolerated_taint
+from airflow_sts_provider.testing.controlplane.util import (
+    adopt_or_release,
+    available_at,
+    controller_of,
+    is_pod_available,
+    is_pod_ready,
+    is_terminating,
+    labels_of,
+    phase,
+    random_suffix,
+    scaled_value,
+    selector_of,
+)
+from airflow_sts_provider.testing.nodes.kubelet import NODES, Node, as_nodes
+from airflow_sts_provider.testing.registry.selectors import LabelSelector
+from airflow_sts_provider.testing.registry.store import (
+    TEMPLATE_GENERATION,
+    Change,
+    Obj,
+    StoreError,
+    clone,
+    controller_ref,
+)
+from airflow_sts_provider.testing.registry.validation import reset_status
+
+REVISION_LABEL = "controller-revision-hash"
+#: ``extensions.DaemonSetTemplateGenerationKey``
+GENERATION_LABEL = "pod-template-generation"
+
+#: ``AddOrUpdateDaemonPodTolerations``
+DAEMON_TOLERATIONS: tuple[Obj, ...] = (
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+)
+_NETWORK_TOLERATION: Obj = {
+    "key": "node.kubernetes.io/network-unavailable",
+    "operator": "Exists",
+    "effect": "NoSchedule",
+}
+
+
+def revision_data(ds: Obj) -> Obj:
+    """``getPatch``: the patch that restores this pod template."""
+    template = clone(ds["spec"]["template"])
+    template["$patch"] = "replace"
+    return {"spec": {"template": template}}
+
+
+def target_node(pod: Obj) -> str | None:
+    """``util.GetTargetNodeName``: ``spec.nodeName``, else the node the affinity pins."""
+    spec = pod.get("spec") or {}
+    if spec.get("nodeName"):
+        return str(spec["nodeName"])
+    terms = (
+        ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        )
+        or {}
+    ).get("nodeSelectorTerms") or []
+    for term in terms:
+        for field in term.get("matchFields") or []:
+            values = field.get("values") or []
+            if field.get("key") == "metadata.name" and field.get("operator") == "In" and values:
+                return str(values[0])
+    return None
+
+
+def _oldest_first(pods: list[Obj]) -> list[Obj]:
+    """``podByCreationTimestampAndPhase``: scheduled pods first, then the oldest, then name."""
+    return sorted(
+        pods,
+        key=lambda p: (
+            not (p.get("spec") or {}).get("nodeName"),
+            p["metadata"].get("creationTimestamp") or "",
+            p["metadata"]["name"],
+        ),
+    )
+
+
+class DaemonSetController(Controller):
+    name = "daemonset-controller"
+
+    def __init__(self, ctx: Context, nodes: Iterable[str | Node] = NODES) -> None:
+        super().__init__(ctx)
+        self.nodes = as_nodes(nodes)
+
+    # -- wiring --------------------------------------------------------------------------
+    def watch(self, change: Change, writer: str | None) -> Iterable[Key]:
+        if change.resource == "daemonsets":
+            if writer == self.name and change.type == "MODIFIED":
+                return ()  # its own status write
+            return (key_of("daemonsets", change.obj),)
+        if change.resource not in ("pods", "controllerrevisions"):
+            return ()
+        keys = set()
+        for obj in (change.obj, change.old):
+            if obj is None:
+                continue
+            namespace = obj["metadata"].get("namespace", "")
+            ref = controller_of(obj)
+            if ref is not None:
+                if ref.get("kind") == "DaemonSet":
+                    keys.add(("daemonsets", namespace, ref["name"]))
+            elif change.resource == "pods":  # an orphan: maybe one of ours to adopt
+                for ds in self.ctx.cache.all("daemonsets"):
+                    if ds["metadata"].get("namespace") == namespace and selector_of(
+                        ds["spec"].get("selector")
+                    ).matches(labels_of(obj)):
+                        keys.add(key_of("daemonsets", ds))
+        return keys
+
+    def sync(self, key: Key, now: datetime) -> datetime | None:
+        ds = self.ctx.cache.get(key)
+        if ds is None or is_terminating(ds):
+            return None  # the garbage collector removes what it owned
+        selector = selector_of(ds["spec"].get("selector"))
+        pods = self._claim("pods", ds, selector)
+        revisions = self._claim("controllerrevisions", ds, selector)
+        current, old_revisions = self._history(ds, revisions)
+        hash_ = labels_of(current).get(REVISION_LABEL, "")
+        self._manage(ds, pods, hash_, now)
+        pods = self._claim("pods", ds, selector)
+        strategy = (ds["spec"].get("updateStrategy") or {}).get("type", "RollingUpdate")
+        if strategy == "RollingUpdate":
+            self._rolling_update(ds, pods, hash_, now)
+            pods = self._claim("pods", ds, selector)
+        self._cleanup_history(ds, pods, old_revisions)
+        return self._update_status(ds, pods, hash_, now)
+
+    # -- claiming (ControllerRefManager) ---------------------------------------------------
+    def _claim(self, resource: str, ds: Obj, selector: LabelSelector) -> list[Obj]:
+        meta = ds["metadata"]
+        claimed = []
+        for obj in self.ctx.cache.controlled_by(resource, meta["uid"]):
+            if selector.matches(labels_of(obj)):
+                claimed.append(obj)
+            else:
+                adopt_or_release(self.ctx.store, resource, obj, None, meta["uid"])
+        for obj in self.ctx.cache.orphans(resource, meta["namespace"]):
+            if selector.matches(labels_of(obj)) and not is_terminating(obj):
+                claimed.append(adopt_or_release(self.ctx.store, resource, obj, ds, None))
+        return claimed
+
+    # -- revisions (constructHistory) ------------------------------------------------------
+    def _history(self, ds: Obj, revisions: list[Obj]) -> tuple[Obj, list[Obj]]:
+        data = revision_data(ds)
+        revisions = sorted(revisions, key=lambda r: (r.get("revision", 0), r["metadata"]["name"]))
+        number = (revisions[-1].get("revision", 0) + 1) if revisions else 1
+        equal = [r for r in revisions if r.get("data") == data]
+        old = [r for r in revisions if r.get("data") != data]
+        if equal:
+            current = equal[-1]
+            old.extend(equal[:-1])  # duplicates: dedupCurHistories keeps one
+            if current is not revisions[-1]:  # a rollback: it becomes the newest again
+                meta = current["metadata"]
+                current = self.ctx.store.update(
+                    "controllerrevisions",
+                    meta["namespace"],
+                    meta["name"],
+                    lambda r: r.update(revision=number),
+                )
+            return current, old
+        return self._create_revision(ds, data, number), old
+
+    def _create_revision(self, ds: Obj, data: Obj, number: int) -> Obj:
+        meta = ds["metadata"]
+        collisions = int((ds.get("status") or {}).get("collisionCount") or 0)
+        while True:
+            hash_ = template_hash(ds["spec"]["template"], collisions or None)
+            labels = dict(ds["spec"]["template"].get("metadata", {}).get("labels") or {})
+            labels[REVISION_LABEL] = hash_
+            revision: Obj = {
+                "metadata": {
+                    "name": f"{meta['name'][:223]}-{hash_}",
+                    "namespace": meta["namespace"],
+                    "labels": labels,
+                    "ownerReferences": [controller_ref(ds)],
+                },
+                "data": data,
+                "revision": number,
+            }
+            if meta.get("annotations"):
+                revision["metadata"]["annotations"] = dict(meta["annotations"])
+            try:
+                return self.ctx.store.create("controllerrevisions", revision)
+            except StoreError as error:
+                if error.code != 409:
+                    raise
+                existing = self.ctx.store.get(
+                    "controllerrevisions", meta["namespace"], revision["metadata"]["name"]
+                )
+                if existing is not None and existing.get("data") == data:
+                    return existing
+                collisions += 1
+                count = collisions
+
+                def bump(d: Obj, count: int = count) -> None:
+                    d.setdefault("status", {})["collisionCount"] = count
+
+                self.ctx.store.update("daemonsets", meta["namespace"], meta["name"], bump)
+
+    def _cleanup_history(self, ds: Obj, pods: list[Obj], old: list[Obj]) -> None:
+        """``cleanupHistory``: keep ``revisionHistoryLimit`` old revisions no pod uses."""
+        live = {labels_of(pod).get(REVISION_LABEL) for pod in pods}
+        history = [r for r in old if labels_of(r).get(REVISION_LABEL) not in live]
+        limit = int(ds["spec"].get("revisionHistoryLimit", 10))
+        if len(history) <= limit:
+            return
+        history.sort(key=lambda r: r.get("revision", 0))
+        for revision in history[: len(history) - limit]:
+            meta = revision["metadata"]
+            with contextlib.suppress(StoreError):
+                self.ctx.store.delete("controllerrevisions", meta["namespace"], meta["name"])
+
+    # -- nodes (NodeShouldRunDaemonPod) ------------------------------------------------------
+    def _should_run(self, ds: Obj, node: Node) -> tuple[bool, bool]:
+        """(shouldRun, shouldContinueRunning) for ``node``."""
+        spec = self._pod_spec(ds, node.name)
+        if not matches_affinity(spec, node):
+            return False, False
+        should_run = untolerated_taint(spec, node) is None
+        keep_running = untolerated_taint(spec, node, ("NoExecute",)) is None
+        return should_run, keep_running
+
+    def _by_node(self, pods: list[Obj]) -> dict[str, list[Obj]]:
+        """``getNodesToDaemonPods``: terminal pods already being deleted are left out."""
+        found: dict[str, list[Obj]] = {}
+        for pod in pods:
+            if phase(pod) in ("Succeeded", "Failed") and is_terminating(pod):
+                continue
+            node = target_node(pod)
+            if node is not None:
+                found.setdefault(node, []).append(pod)
+        return found
+
+    def _max_counts(self, ds: Obj) -> tuple[int, int]:
+        """``updatedDesiredNodeCounts``: (maxSurge, maxUnavailable) against the desired count."""
+        desired = sum(self._should_run(ds, node)[0] for node in self.nodes)
+        rolling = (ds["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}
+        surge = scaled_value(rolling.get("maxSurge", 0), desired, round_up=True)
+        unavailable = scaled_value(rolling.get("maxUnavailable", 1), desired, round_up=True)
+        if surge == 0 and unavailable == 0:
+            unavailable = 1
+        return surge, unavailable
+
+    # -- manage ------------------------------------------------------------------------------
+    def _manage(self, ds: Obj, pods: list[Obj], hash_: str, now: datetime) -> None:  # noqa: PLR0912
+        by_node = self._by_node(pods)
+        surge = self._max_counts(ds)[0] > 0
+        to_create: list[str] = []
+        to_delete: list[Obj] = []
+        for node in self.nodes:
+            should_run, keep_running = self._should_run(ds, node)
+            on_node = by_node.get(node.name, [])
+            if should_run:
+                running = []
+                for pod in on_node:
+                    if is_terminating(pod):
+                        continue
+                    if phase(pod) == "Failed":
+                        self.ctx.recorder.record(
+                            ds,
+                            "Warning",
+                            "FailedDaemonPod",
+                            f"Found failed daemon pod {pod['metadata']['namespace']}/"
+                            f"{pod['metadata']['name']} on node {node.name}, will try to kill it",
+                            component=self.name,
+                            at=now,
+                        )
+                        to_delete.append(pod)
+                        continue
+                    running.append(pod)
+                if not running:
+                    to_create.append(node.name)
+                elif len(running) > 1:
+                    ordered = _oldest_first(running)
+                    if surge:  # keep the oldest new and the oldest old pod
+                        kept_new = kept_old = False
+                        for pod in ordered:
+                            if labels_of(pod).get(REVISION_LABEL) == hash_:
+                                if not kept_new:
+                                    kept_new = True
+                                    continue
+                            elif not kept_old:
+                                kept_old = True
+                                continue
+                            to_delete.append(pod)
+                    else:
+                        to_delete.extend(ordered[1:])
+            elif not keep_running:
+                to_delete.extend(p for p in on_node if not is_terminating(p))
+        self._sync_nodes(ds, to_delete, to_create, hash_)
+
+    def _sync_nodes(self, ds: Obj, to_delete: list[Obj], to_create: list[str], hash_: str) -> None:
+        for node in to_create:
+            self._create_pod(ds, node, hash_)
+        for pod in to_delete:
+            self._delete_pod(ds, pod)
+
+    def _pod_spec(self, ds: Obj, node: str) -> Obj:
+        """The template's pod spec as the pod for ``node`` gets it."""
+        spec = clone(ds["spec"]["template"].get("spec") or {})
+        affinity = spec.setdefault("affinity", {})
+        node_affinity = affinity.setdefault("nodeAffinity", {})
+        required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+        pin = {"key": "metadata.name", "operator": "In", "values": [node]}
+        terms = []
+        for given in required.get("nodeSelectorTerms") or [{}]:  # ReplaceDaemonSetPodNodeName...
+            term = {k: v for k, v in given.items() if k != "matchFields"}
+            term["matchFields"] = [pin]
+            terms.append(term)
+        node_affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {
+            "nodeSelectorTerms": terms
+        }
+        tolerations = [t for t in spec.get("tolerations") or []]
+        extra = list(DAEMON_TOLERATIONS)
+        if spec.get("hostNetwork"):
+            extra.append(_NETWORK_TOLERATION)
+        for toleration in extra:
+            tolerations = [
+                t
+                for t in tolerations
+                if not (
+                    t.get("key") == toleration["key"] and t.get("effect") == toleration["effect"]
+                )
+            ]
+            tolerations.append(dict(toleration))
+        spec["tolerations"] = tolerations
+        return spec
+
+    def _create_pod(self, ds: Obj, node: str, hash_: str) -> None:
+        meta = ds["metadata"]
+        template = ds["spec"]["template"]
+        template_meta = template.get("metadata") or {}
+        labels = dict(template_meta.get("labels") or {})
+        labels[REVISION_LABEL] = hash_
+        generation = (meta.get("annotations") or {}).get(TEMPLATE_GENERATION)
+        if generation is not None:
+            labels[GENERATION_LABEL] = str(generation)
+        pod_meta: Obj = {
+            "name": f"{meta['name'][:57]}-{random_suffix()}",
+            "generateName": f"{meta['name']}-",
+            "namespace": meta["namespace"],
+            "labels": labels,
+            "ownerReferences": [controller_ref(ds)],
+        }
+        if template_meta.get("annotations"):
+            pod_meta["annotations"] = dict(template_meta["annotations"])
+        body: Obj = {"metadata": pod_meta, "spec": self._pod_spec(ds, node)}
+        reset_status("pods", body)
+        try:
+            created = self.ctx.store.create("pods", body)
+        except StoreError as error:
+            self.ctx.recorder.record(
+                ds,
+                "Warning",
+                "FailedCreate",
+                f"Error creating: {error.message}",
+                component=self.name,
+            )
+            raise
+        self.ctx.recorder.record(
+            ds,
+            "Normal",
+            "SuccessfulCreate",
+            f"Created pod: {created['metadata']['name']}",
+            component=self.name,
+        )
+
+    def _delete_pod(self, ds: Obj, pod: Obj) -> None:
+        name = pod["metadata"]["name"]
+        current = self.ctx.store.get("pods", pod["metadata"]["namespace"], name)
+        if current is None or current["metadata"]["uid"] != pod["metadata"].get("uid"):
+            return
+        if is_terminating(current):
+            return
+        with contextlib.suppress(StoreError):
+            self.ctx.delete("pods", current)
+        self.ctx.recorder.record(
+            ds, "Normal", "SuccessfulDelete", f"Deleted pod: {name}", component=self.name
+        )
+
+    # -- rolling update (daemon_update.go) ---------------------------------------------------
+    def _updated_on_node(self, pods: list[Obj], hash_: str) -> tuple[Obj | None, Obj | None, bool]:
+        """``findUpdatedPodsOnNode``: (new pod, old pod, ok: at most one of each)."""
+        new = old = None
+        for pod in pods:
+            if is_terminating(pod):
+                continue
+            if labels_of(pod).get(REVISION_LABEL) == hash_:
+                if new is not None:
+                    return None, None, False
+                new = pod
+            else:
+                if old is not None:
+                    return None, None, False
+                old = pod
+        return new, old, True
+
+    def _rolling_update(  # noqa: PLR0912 - daemon_update.go, branch for branch
+        self, ds: Obj, pods: list[Obj], hash_: str, now: datetime
+    ) -> None:
+        by_node = self._by_node(pods)
+        max_surge, max_unavailable = self._max_counts(ds)
+        min_ready = int(ds["spec"].get("minReadySeconds") or 0)
+        names = sorted(by_node)
+        if max_surge == 0:
+            unavailable = 0
+            allowed: list[Obj] = []
+            candidates: list[Obj] = []
+            for node in names:
+                new, old, ok = self._updated_on_node(by_node[node], hash_)
+                if not ok or (new is None) == (old is None):
+                    unavailable += 1  # the manage loop creates or deletes here
+                elif new is not None:
+                    if not is_pod_available(new, min_ready, now):
+                        unavailable += 1
+                elif old is not None:
+                    if not is_pod_available(old, min_ready, now):
+                        allowed.append(old)
+                    elif unavailable < max_unavailable:
+                        candidates.append(old)
+            remaining = min(max(max_unavailable - unavailable, 0), len(candidates))
+            for pod in allowed + candidates[:remaining]:
+                self._delete_pod(ds, pod)
+            return
+        surged = 0
+        allowed_nodes: list[str] = []
+        candidate_nodes: list[str] = []
+        old_to_delete: list[Obj] = []
+        for node in names:
+            new, old, ok = self._updated_on_node(by_node[node], hash_)
+            if not ok:
+                surged += 1
+                continue
+            if old is None:
+                continue
+            if new is None:
+                if not is_pod_available(old, min_ready, now):
+                    allowed_nodes.append(node)
+                elif surged < max_surge:
+                    candidate_nodes.append(node)
+            elif not is_pod_available(new, min_ready, now):
+                surged += 1
+            else:
+                old_to_delete.append(old)
+        remaining = min(max(max_surge - surged, 0), len(candidate_nodes))
+        self._sync_nodes(ds, old_to_delete, allowed_nodes + candidate_nodes[:remaining], hash_)
+
+    # -- status (updateDaemonSetStatus) ------------------------------------------------------
+    def _update_status(  # noqa: PLR0912
+        self, ds: Obj, pods: list[Obj], hash_: str, now: datetime
+    ) -> datetime | None:
+        by_node = self._by_node(pods)
+        generation = (ds["metadata"].get("annotations") or {}).get(TEMPLATE_GENERATION)
+        min_ready = int(ds["spec"].get("minReadySeconds") or 0)
+        desired = current = misscheduled = ready = available = updated = 0
+        wake: datetime | None = None
+        for node in self.nodes:
+            should_run, _ = self._should_run(ds, node)
+            on_node = by_node.get(node.name, [])
+            if not should_run:
+                misscheduled += bool(on_node)
+                continue
+            desired += 1
+            if not on_node:
+                continue
+            current += 1
+            pod = _oldest_first(on_node)[0]
+            if is_pod_ready(pod):
+                ready += 1
+                if is_pod_available(pod, min_ready, now):
+                    available += 1
+                else:
+                    moment = available_at(pod, min_ready)
+                    if moment is not None and (wake is None or moment < wake):
+                        wake = moment
+            labels = labels_of(pod)
+            if (hash_ and labels.get(REVISION_LABEL) == hash_) or (
+                generation is not None and labels.get(GENERATION_LABEL) == str(generation)
+            ):
+                updated += 1
+        body: Obj = {
+            "currentNumberScheduled": current,
+            "numberMisscheduled": misscheduled,
+            "desiredNumberScheduled": desired,
+            "numberReady": ready,
+            "observedGeneration": ds["metadata"].get("generation", 1),
+            "updatedNumberScheduled": updated,
+            "numberAvailable": available,
+            "numberUnavailable": desired - available,
+        }
+        old = ds.get("status") or {}
+        if old.get("collisionCount"):
+            body["collisionCount"] = old["collisionCount"]
+        if old.get("conditions"):
+            body["conditions"] = old["conditions"]
+        for omitempty in ("updatedNumberScheduled", "numberAvailable", "numberUnavailable"):
+            if not body[omitempty]:
+                del body[omitempty]
+        if body != old:
+            self.ctx.write_status("daemonsets", ds, body)
+        return wake
