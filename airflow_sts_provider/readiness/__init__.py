@@ -1,4 +1,4 @@
-"""The readiness rules: is a StatefulSet, Deployment or Pod really running?
+"""The readiness rules: is a StatefulSet, Deployment, DaemonSet, Pod or resource really running?
 
 Everything here is pure and stdlib-only on purpose. The hook, the trigger, the
 emulator's tests and the benchmarks all call the same functions with the plain
@@ -13,8 +13,10 @@ One module per role, one per rule table of the design (DESIGN.md, README
 - ``policy``: ReadinessPolicy;
 - ``checks``: what every kind shares (deletion, observed generation, controller
   ownership) and the readers of raw fields (times, counts);
-- ``pods`` (P1-P7), ``statefulset`` (S1-S12), ``deployment`` (D1-D6): one small
-  function per rule, in table order, each returning findings that carry its id;
+- ``pods`` (P1-P7), ``statefulset`` (S1-S12), ``deployment`` (D1-D6),
+  ``daemonset`` (DS1-DS9), ``resource`` (G1-G8: any kind that reports
+  conditions): one small function per rule, in table order, each returning
+  findings that carry its id;
 - ``selectors``: ``spec.selector`` as a ``labelSelector`` string.
 
 Shape of every check, after kstatus: a flat run of small checks, each adding one
@@ -25,9 +27,11 @@ number of pods.
 
 from __future__ import annotations
 
+from .daemonset import evaluate_daemonset
 from .deployment import evaluate_deployment
 from .pods import evaluate_pod
 from .policy import ReadinessPolicy
+from .resource import evaluate_resource
 from .selectors import selector_to_label_selector
 from .statefulset import evaluate_statefulset
 from .verdict import PodReport, State, Verdict
@@ -37,8 +41,10 @@ __all__ = [
     "ReadinessPolicy",
     "State",
     "Verdict",
+    "evaluate_daemonset",
     "evaluate_deployment",
     "evaluate_pod",
+    "evaluate_resource",
     "evaluate_statefulset",
     "selector_to_label_selector",
 ]

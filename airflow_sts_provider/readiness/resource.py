@@ -1,0 +1,304 @@
+"""The resource rules G1-G8: any kind that reports conditions, one function per rule.
+
+For the custom resources of operators that run services (Strimzi ``Kafka``,
+CloudNativePG ``Cluster``, Argo ``Rollout``, KServe ``InferenceService``...), after
+the API conventions for conditions and kstatus's generic rules, with one
+difference: never READY without a positive signal (kstatus calls a resource
+without conditions Current; here it waits for its readiness condition).
+
+:func:`evaluate_resource` reads the object once (:class:`_Resource`), asks G1-G7 of
+its metadata and conditions, and judges the pods it was given by the pod rules (G8).
+A malformed ``status.conditions`` never raises: it is a WAITING finding naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from . import pods as pod_rules
+from .checks import (
+    EMPTY,
+    Obj,
+    check_inputs,
+    deletion_finding,
+    is_map,
+    optional_int,
+    parse_time,
+)
+from .policy import DEFAULT_POLICY, ReadinessPolicy
+from .verdict import (
+    Finding,
+    PodTally,
+    State,
+    Verdict,
+    clip,
+    dur,
+    secs,
+    with_message,
+    workload_verdict,
+)
+
+RULES = ("G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8")
+
+_WAITING = State.WAITING
+_FAILED = State.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class _Resource:
+    """What the G rules read: metadata, status, and the conditions that could be read."""
+
+    meta: Obj
+    status: Obj
+    kind: str
+    name: str
+    conditions: tuple[tuple[str, Obj], ...]  # (the field's path, the condition) with a type
+    unreadable: tuple[str, ...]  # what of status.conditions could not be read
+    condition: str  # the readiness condition's type
+
+
+def _map(value: Any) -> Obj:
+    return value if is_map(value) else EMPTY
+
+
+def _read(obj: Obj, condition: str) -> _Resource:
+    meta, status = _map(obj.get("metadata")), _map(obj.get("status"))
+    conditions, unreadable = read_conditions(status.get("conditions"))
+    if obj.get("status") is not None and not is_map(obj.get("status")):
+        unreadable = ("status is not an object", *unreadable)
+    return _Resource(
+        meta=meta,
+        status=status,
+        kind=str(obj.get("kind") or "resource"),
+        name=str(meta.get("name") or ""),
+        conditions=conditions,
+        unreadable=unreadable,
+        condition=condition,
+    )
+
+
+def read_conditions(value: Any) -> tuple[tuple[tuple[str, Obj], ...], tuple[str, ...]]:
+    """``status.conditions`` as (path, condition) pairs, and what in it could not be read."""
+    if value is None:
+        return (), ()
+    if not isinstance(value, list):
+        return (), (f"status.conditions is not a list ({type(value).__name__})",)
+    found: list[tuple[str, Obj]] = []
+    unreadable: list[str] = []
+    for index, entry in enumerate(value):
+        path = f"status.conditions[{index}]"
+        if not is_map(entry):
+            unreadable.append(f"{path} is not an object ({type(entry).__name__})")
+        elif not isinstance(entry.get("type"), str) or not entry.get("type"):
+            unreadable.append(f"{path}.type is missing")
+        else:
+            found.append((path, entry))
+    return tuple(found), tuple(unreadable)
+
+
+def _find(r: _Resource, kind: str) -> tuple[str, Obj] | None:
+    """The first condition of type ``kind``."""
+    return next((pair for pair in r.conditions if pair[1].get("type") == kind), None)
+
+
+def _is_true(cond: Obj) -> bool:
+    return cond.get("status") == "True"
+
+
+def _said(cond: Obj) -> str:
+    """``Type=Status, Reason: message``: one short quote of what the operator said."""
+    reason, message = cond.get("reason"), cond.get("message")
+    said = f"{cond.get('type')}={cond.get('status')}"
+    if reason:
+        return f"{said}, {reason}{with_message(message)}"
+    return said + with_message(message)
+
+
+# --------------------------------------------------------------------------- G1-G7
+
+
+def g1_deleting(r: _Resource) -> Finding | None:
+    """G1: a resource being deleted will not become ready again."""
+    return deletion_finding("G1", r.kind, r.meta)
+
+
+def g2_observed(r: _Resource) -> Finding | None:
+    """G2: the operator has reconciled this generation (where it says which one it saw)."""
+    generation = optional_int(r.meta.get("generation"))
+    if generation is None:
+        return None
+    ready = _find(r, r.condition)
+    seen = [("status.observedGeneration", r.status.get("observedGeneration"))]
+    if ready is not None:
+        seen.append((f"{ready[0]}.observedGeneration", ready[1].get("observedGeneration")))
+    for path, value in seen:
+        observed = optional_int(value)
+        if observed is not None and observed < generation:
+            why = f"{path} {observed} < generation {generation}"
+            text = f"{r.kind} {r.name} not yet reconciled ({why})"
+            return Finding("G2", _WAITING, text)
+    return None
+
+
+def g3_stalled(r: _Resource, *, observed: bool) -> Finding | None:
+    """G3: the operator says it cannot make progress (only WAITING while G2 fails)."""
+    stalled = _find(r, "Stalled")
+    if stalled is None or not _is_true(stalled[1]):
+        return None
+    return Finding(
+        "G3", _FAILED if observed else _WAITING, f"{r.kind} {r.name} {_said(stalled[1])}"
+    )
+
+
+def g4_reconciling(r: _Resource) -> Finding | None:
+    """G4: the operator is still at work."""
+    reconciling = _find(r, "Reconciling")
+    if reconciling is None or not _is_true(reconciling[1]):
+        return None
+    return Finding("G4", _WAITING, f"{r.kind} {r.name} {_said(reconciling[1])}")
+
+
+def g5_reported(r: _Resource) -> Finding | None:
+    """G5: the readiness condition exists; else quote whatever else the operator says is True.
+
+    An unreadable ``status.conditions`` cannot show it: that is named here too.
+    """
+    if r.unreadable:
+        return Finding("G5", _WAITING, f"{r.kind} {r.name}: {'; '.join(r.unreadable)}")
+    if _find(r, r.condition) is not None:
+        return None
+    others = [
+        _said(cond)
+        for _, cond in r.conditions
+        if _is_true(cond) and cond.get("type") not in ("Stalled", "Reconciling")
+    ]
+    text = f"{r.kind} {r.name} reports no {r.condition} condition yet"
+    return Finding("G5", _WAITING, text + (f" ({'; '.join(others)})" if others else ""))
+
+
+def g6_true(r: _Resource, failure_reasons: Sequence[str], *, observed: bool) -> Finding | None:
+    """G6: the readiness condition is True; False with a failure reason fails (once observed)."""
+    found = _find(r, r.condition)
+    if found is None or _is_true(found[1]):
+        return None
+    path, cond = found
+    status = cond.get("status")
+    if status not in ("False", "Unknown"):
+        text = f"{r.kind} {r.name}: {path}.status is {status!r}, not True, False or Unknown"
+        return Finding("G6", _WAITING, text)
+    failed = status == "False" and cond.get("reason") in failure_reasons and observed
+    return Finding("G6", _FAILED if failed else _WAITING, f"{r.kind} {r.name} {_said(cond)}")
+
+
+def g7_stable(r: _Resource, now: datetime, policy: ReadinessPolicy) -> tuple[Finding | None, str]:
+    """G7: True for the stability window since its lastTransitionTime.
+
+    Returns the finding, or the words a READY verdict says about the window.
+    """
+    found = _find(r, r.condition)
+    if found is None or not _is_true(found[1]):
+        return None, ""
+    path, cond = found
+    stamp = cond.get("lastTransitionTime")
+    window = policy.min_stable_seconds
+    if stamp is None or stamp == "":
+        return None, f"{r.condition}=True, no lastTransitionTime: cannot be timed, taken as stable"
+    since = parse_time(stamp)
+    if since is None:
+        text = f"{r.kind} {r.name}: {path}.lastTransitionTime unreadable: {clip(repr(stamp))}"
+        return Finding("G7", _WAITING, text), ""
+    stable = (now - since).total_seconds()
+    if stable < window:
+        text = f"{r.kind} {r.name} {r.condition}=True, stabilizing {secs(stable)} of {dur(window)}"
+        return Finding("G7", _WAITING, text), ""
+    return None, f"{r.condition}=True for {secs(stable)}"
+
+
+# --------------------------------------------------------------------------- G8
+
+
+def g8_pods(pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy) -> PodTally:
+    """G8: every pod given (the sensor's pod selector) passes the pod rules, in name order."""
+    judged = [pod_rules.judge_pod(pod, now, policy) for pod in pods if is_map(pod)]
+    judged.sort(key=lambda item: (item[0].name, item[0].reason))
+    tally = PodTally()
+    for report, rules in judged:
+        tally.add(report, ("G8", *rules) if rules else ())
+    return tally
+
+
+# --------------------------------------------------------------------------- the resource
+
+
+def _findings(
+    r: _Resource,
+    now: datetime,
+    policy: ReadinessPolicy,
+    failure_reasons: Sequence[str],
+) -> tuple[list[Finding], bool, str]:
+    """G1-G7 in table order, whether G2 holds, and what a READY verdict says of G7."""
+    unobserved = g2_observed(r)
+    observed = unobserved is None
+    found = [
+        g1_deleting(r),
+        unobserved,
+        g3_stalled(r, observed=observed),
+        g4_reconciling(r),
+        g5_reported(r),
+        g6_true(r, failure_reasons, observed=observed),
+    ]
+    findings = [f for f in found if f is not None]
+    stable, note = g7_stable(r, now, policy)
+    if stable is not None:
+        findings.append(stable)
+    return findings, observed, note
+
+
+def _reason(r: _Resource, verdict: Verdict, note: str) -> str:
+    """With pods, the uniform count first (as :meth:`Verdict.with_pod_events` rebuilds it);
+    without, the resource's name and what holds it back."""
+    if verdict.pods:
+        return verdict.reason if verdict.state is not State.READY else f"{verdict.reason}; {note}"
+    if verdict.state is State.READY:
+        return f"{r.kind} {r.name}: {note}"
+    shown = [f for f in verdict.findings if verdict.state is not _FAILED or f.state is _FAILED]
+    return "; ".join(f.text for f in shown)
+
+
+def evaluate_resource(
+    obj: Obj,
+    pods: Sequence[Obj] = (),
+    *,
+    now: datetime,
+    policy: ReadinessPolicy = DEFAULT_POLICY,
+    condition: str = "Ready",
+    failure_reasons: Sequence[str] = (),
+) -> Verdict:
+    """Judge any resource that reports conditions by G1-G8, and the pods given by P1-P7.
+
+    ``condition`` is the readiness condition's type; a False one whose reason is in
+    ``failure_reasons`` fails the verdict. ``desired`` and ``ready`` count ``pods``.
+    """
+    now = check_inputs(now, policy)
+    if isinstance(failure_reasons, str):
+        failure_reasons = (failure_reasons,)
+    r = _read(obj, condition)
+    findings, observed, note = _findings(r, now, policy, failure_reasons)
+    tally = g8_pods(pods, now, policy)
+    verdict = workload_verdict(
+        r.kind,
+        r.meta,
+        desired=len(tally.reports),
+        revision=str(r.meta["generation"]) if r.meta.get("generation") is not None else None,
+        pods=tally,
+        findings=findings,
+        order=_ORDER,
+        observed=observed,
+    )
+    return replace(verdict, reason=_reason(r, verdict, note))
+
+
+_ORDER = RULES + pod_rules.RULES
