@@ -144,6 +144,10 @@ class StatefulSetController(Controller):
         current, update, collisions = self._revisions(sts, revisions)
         status = self._update(sts, pods, (current, update), collisions, now)
         self._write_status(sts, status)
+        if status["currentRevision"] == update["metadata"]["name"]:
+            # the rollout just completed: the real controller's own status write requeues
+            # the set and the next sync truncates with this current revision; do it now
+            current = update
         self._truncate_history(sts, pods, revisions, current, update)
         return self._requeue(sts, pods, status, now)
 
@@ -362,7 +366,9 @@ class StatefulSetController(Controller):
                 self._delete_pod(sts, pod)
             return True  # the new pod is created on the next sync, once this one is gone
         if not is_created(pod):
-            self._create_pod(sts, pod)
+            # counted as created in this step's status (status.Replicas++ in processReplica):
+            # else the pod's own ADDED event makes a second status write for the same step
+            slots[index] = pod = self._create_pod(sts, pod)
             if monotonic:
                 return True
         if is_terminating(pod) and monotonic:
@@ -440,7 +446,8 @@ class StatefulSetController(Controller):
             pod_spec["volumes"] = volumes
         return {"metadata": pod_meta, "spec": pod_spec}
 
-    def _create_pod(self, sts: Obj, pod: Obj) -> None:
+    def _create_pod(self, sts: Obj, pod: Obj) -> Obj:
+        """Create ``pod``; returns the stored pod (read it, never change it)."""
         name, set_name = pod["metadata"]["name"], sts["metadata"]["name"]
         body = clone(pod)
         reset_status("pods", body)
@@ -462,6 +469,7 @@ class StatefulSetController(Controller):
             f"create Pod {name} in StatefulSet {set_name} successful",
             component=self.name,
         )
+        return body
 
     def _delete_pod(self, sts: Obj, pod: Obj) -> None:
         name, set_name = pod["metadata"]["name"], sts["metadata"]["name"]
