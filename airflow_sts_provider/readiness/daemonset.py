@@ -313,7 +313,7 @@ def evaluate_daemonset(
         findings += [f for f in (ds5_updated(d, policy),) if f is not None]
         findings += ds6_ready(d, judged.ready)
         findings += [f for f in (ds7_nodes(d, judged),) if f is not None]
-    return workload_verdict(
+    verdict = workload_verdict(
         "DaemonSet",
         d.meta,
         desired=d.desired,
@@ -323,6 +323,9 @@ def evaluate_daemonset(
         order=_ORDER,
         observed=unobserved is None,
     )
+    if verdict.state is State.READY and d.desired == 0:
+        return replace(verdict, reason="0 of 0 ready (no node is eligible)")
+    return verdict
 
 
 _ORDER = RULES + pod_rules.RULES

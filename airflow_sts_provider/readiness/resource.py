@@ -187,8 +187,8 @@ def g6_true(r: _Resource, failure_reasons: Sequence[str], *, observed: bool) -> 
     path, cond = found
     status = cond.get("status")
     if status not in ("False", "Unknown"):
-        text = f"{r.kind} {r.name}: {path}.status is {status!r}, not True, False or Unknown"
-        return Finding("G6", _WAITING, text)
+        what = "is missing" if status is None else f"is {clip(repr(status))}, not True or False"
+        return Finding("G6", _WAITING, f"{r.kind} {r.name}: {path}.status {what}")
     failed = status == "False" and cond.get("reason") in failure_reasons and observed
     return Finding("G6", _FAILED if failed else _WAITING, f"{r.kind} {r.name} {_said(cond)}")
 

@@ -603,3 +603,249 @@ def set_container(obj: Json, name: str, **status: Any) -> Json:
                 copy["status"][key][index] = container_status(name, **status)
                 return copy
     raise KeyError(f"pod {obj['metadata']['name']} has no container {name}")
+
+
+# --------------------------------------------------------------------------- DaemonSets
+
+DS_NAME = "agent"
+DS_UID = "5c7d9e1f-2b4a-4d6c-8e0f-1a3b5c7d9e20"
+DS_OLD_HASH = "5d8f7c6b9"
+DS_NEW_HASH = "7b8f75b98"
+
+
+def daemonset(
+    name: str = DS_NAME,
+    *,
+    desired: int | None = 3,
+    scheduled: int | None = None,
+    misscheduled: int = 0,
+    ready: int | None = None,
+    available: int | None = None,
+    updated: int | None = None,
+    generation: int = 1,
+    observed: int | None = 1,
+    strategy: str = "RollingUpdate",
+    min_ready_seconds: int | None = None,
+    deleting: bool = False,
+    uid: str = DS_UID,
+    namespace: str = NAMESPACE,
+    omit: Iterable[str] = (),
+    no_status: bool = False,
+) -> Json:
+    """A DaemonSet whose status (as ``daemon_controller.go`` writes it) agrees with ``desired``.
+
+    ``desired=None`` leaves ``status.desiredNumberScheduled`` out (not yet counted);
+    zero counts are left out where the API omits them (``omitempty``).
+    """
+    count = desired or 0
+    spec: Json = {
+        "selector": {"matchLabels": {"app": name}},
+        "template": {
+            "metadata": {"labels": {"app": name}},
+            "spec": {"containers": [_container_spec("main")]},
+        },
+        "updateStrategy": {"type": strategy},
+        "revisionHistoryLimit": 10,
+    }
+    if strategy == "RollingUpdate":
+        spec["updateStrategy"]["rollingUpdate"] = {"maxSurge": 0, "maxUnavailable": 1}
+    if min_ready_seconds is not None:
+        spec["minReadySeconds"] = min_ready_seconds
+    metadata: Json = {
+        "name": name,
+        "namespace": namespace,
+        "uid": uid,
+        "resourceVersion": "77120",
+        "generation": generation,
+        "creationTimestamp": ts(86400.0),
+        "labels": {"app": name},
+        "annotations": {"deprecated.daemonset.template.generation": str(generation)},
+    }
+    if deleting:
+        metadata["deletionTimestamp"] = ts(-30.0)
+    number_available = (count if ready is None else ready) if available is None else available
+    status: Json = {
+        "currentNumberScheduled": count if scheduled is None else scheduled,
+        "numberMisscheduled": misscheduled,
+        "numberReady": count if ready is None else ready,
+        "updatedNumberScheduled": count if updated is None else updated,
+        "numberAvailable": number_available,
+        "numberUnavailable": max(0, count - number_available),
+    }
+    if desired is not None:
+        status["desiredNumberScheduled"] = desired
+    if observed is not None:
+        status["observedGeneration"] = observed
+    for key, value in list(status.items()):
+        if value == 0 and key in ("updatedNumberScheduled", "numberAvailable", "numberUnavailable"):
+            del status[key]
+    for key in omit:
+        status.pop(key, None)
+    obj: Json = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": metadata, "spec": spec}
+    if not no_status:
+        obj["status"] = status
+    return obj
+
+
+def ds_pod(
+    node: int = 0,
+    *,
+    revision: str | None = DS_NEW_HASH,
+    owner: str = DS_NAME,
+    owner_uid: str = DS_UID,
+    name: str | None = None,
+    node_name: str | None = None,
+    **overrides: Any,
+) -> Json:
+    """The pod of DaemonSet ``owner`` on ``node-<node>`` (pinned by node affinity, as the
+    controller does), at template hash ``revision``; ``pod`` arguments change its state."""
+    target = node_name or f"node-{node}"
+    pod_name = name or f"{owner}-{_sha(f'{target}/{revision}/{owner}')[:5]}"
+    obj = pod(
+        node,
+        owner=owner,
+        name=pod_name,
+        owner_kind="DaemonSet",
+        owner_uid=owner_uid,
+        revision=revision,
+        **overrides,
+    )
+    obj["metadata"]["labels"]["pod-template-generation"] = "1"
+    obj["spec"].pop("hostname", None)
+    obj["spec"].pop("subdomain", None)
+    obj["spec"]["affinity"] = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchFields": [
+                            {"key": "metadata.name", "operator": "In", "values": [target]}
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+    if "nodeName" in obj["spec"]:
+        obj["spec"]["nodeName"] = target
+    return obj
+
+
+def ds_pods(count: int = 3, **overrides: Any) -> list[Json]:
+    """One healthy pod on each of ``node-0`` .. ``node-<count-1>``."""
+    return [ds_pod(node, **overrides) for node in range(count)]
+
+
+def controller_revision(
+    pod_hash: str = DS_NEW_HASH,
+    *,
+    revision: int = 2,
+    owner: str = DS_NAME,
+    owner_uid: str = DS_UID,
+    owner_kind: str = "DaemonSet",
+    namespace: str = NAMESPACE,
+    label: bool = True,
+) -> Json:
+    """A ControllerRevision of DaemonSet ``owner`` named ``<owner>-<hash>``."""
+    name = f"{owner}-{pod_hash}"
+    labels: Json = {"app": owner}
+    if label:
+        labels["controller-revision-hash"] = pod_hash
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ControllerRevision",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "uid": uid_for(f"{namespace}/{name}"),
+            "labels": labels,
+            "annotations": {"deprecated.daemonset.template.generation": str(revision)},
+            "ownerReferences": [owner_ref(owner_kind, owner, owner_uid)],
+        },
+        "data": {"spec": {"template": {"$patch": "replace", "spec": {"containers": []}}}},
+        "revision": revision,
+    }
+
+
+REVISIONS = [controller_revision(DS_OLD_HASH, revision=1), controller_revision(DS_NEW_HASH)]
+"""An old and the current ControllerRevision of the default DaemonSet."""
+
+
+# --------------------------------------------------------------------------- custom resources
+
+CR_NAME = "events"
+CR_UID = "8e6f4d2b-0a1c-4e3f-9b7d-5c3a1e9f7d60"
+
+
+def condition(
+    kind: str = "Ready",
+    status: str = "True",
+    *,
+    ago: float | None = 600.0,
+    reason: str | None = None,
+    message: str | None = None,
+    observed: int | None = None,
+) -> Json:
+    """One entry of ``status.conditions`` (metav1.Condition); ``ago=None`` leaves out
+    ``lastTransitionTime``."""
+    cond: Json = {"type": kind, "status": status}
+    if ago is not None:
+        cond["lastTransitionTime"] = ts(ago)
+    if reason is not None:
+        cond["reason"] = reason
+    if message is not None:
+        cond["message"] = message
+    if observed is not None:
+        cond["observedGeneration"] = observed
+    return cond
+
+
+def resource(
+    kind: str = "Kafka",
+    name: str = CR_NAME,
+    *,
+    api_version: str = "kafka.strimzi.io/v1beta2",
+    conditions: Sequence[Any] | Any | None = None,
+    generation: int | None = 1,
+    observed: int | None = 1,
+    deleting: bool = False,
+    no_status: bool = False,
+    namespace: str = NAMESPACE,
+) -> Json:
+    """A custom resource of an operator, Ready=True for 10 minutes unless told otherwise.
+
+    ``conditions`` replaces ``status.conditions`` as given (any JSON, for malformed ones).
+    """
+    metadata: Json = {
+        "name": name,
+        "namespace": namespace,
+        "uid": CR_UID,
+        "resourceVersion": "30411",
+        "creationTimestamp": ts(86400.0),
+    }
+    if generation is not None:
+        metadata["generation"] = generation
+    if deleting:
+        metadata["deletionTimestamp"] = ts(-30.0)
+        metadata["finalizers"] = ["strimzi.io/finalizer"]
+    status: Json = {
+        "conditions": [condition("Ready", reason="Ready")] if conditions is None else conditions
+    }
+    if observed is not None:
+        status["observedGeneration"] = observed
+    obj: Json = {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": {}}
+    if not no_status:
+        obj["status"] = status
+    return obj
+
+
+def broker(index: int = 0, *, owner: str = f"{CR_NAME}-kafka", **overrides: Any) -> Json:
+    """Broker pod ``events-kafka-<index>`` of the Kafka (owned by a StrimziPodSet)."""
+    return pod(
+        index,
+        owner=owner,
+        owner_kind="StrimziPodSet",
+        owner_uid=uid_for(owner),
+        revision=None,
+        **overrides,
+    )

@@ -1,6 +1,7 @@
 """Which rule ids of each table no line of its table shows, so a gap is seen, not guessed.
 
-Each rule table of the design (DESIGN.md: S1-S12, P1-P7 with P2b/P3b/P3c, D1-D6)
+Each rule table of the design (DESIGN.md: S1-S12, P1-P7 with P2b/P3b/P3c, D1-D6,
+DS1-DS9, G1-G8)
 has its table of cases; a line covers the rules its verdict names (``rules=``) and
 those it shows holding (``shows=``). The test fails for an id no line covers unless
 it is listed below, with why.
@@ -11,9 +12,15 @@ from __future__ import annotations
 import pytest
 from pytest import ParameterSet
 
-from airflow_sts_provider.readiness import deployment, pods, statefulset
+from airflow_sts_provider.readiness import daemonset, deployment, pods, resource, statefulset
 
-from . import test_deployment_rules, test_pod_rules, test_statefulset_rules
+from . import (
+    test_daemonset_rules,
+    test_deployment_rules,
+    test_pod_rules,
+    test_resource_rules,
+    test_statefulset_rules,
+)
 from .table import uncovered
 
 # Rule ids that have no line yet, each with the reason; adding the line removes the entry.
@@ -35,6 +42,16 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], list[ParameterSet]]] =
         deployment.RULES,
         tuple(f"D{n}" for n in range(1, 7)),
         test_deployment_rules.CASES,
+    ),
+    "DaemonSet rules DS1-DS9": (
+        daemonset.RULES,
+        tuple(f"DS{n}" for n in range(1, 10)),
+        test_daemonset_rules.CASES,
+    ),
+    "resource rules G1-G8": (
+        resource.RULES,
+        tuple(f"G{n}" for n in range(1, 9)),
+        test_resource_rules.CASES,
     ),
 }
 
