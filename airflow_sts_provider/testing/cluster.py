@@ -51,6 +51,7 @@ T = TypeVar("T")
 
 #: Kind -> plural resource name, for manifests
 KINDS = {kind: resource for resource, (_, kind, _) in RESOURCES.items()}
+KINDS["CustomResourceDefinition"] = "customresourcedefinitions"
 
 
 class EmulatedCluster:
@@ -205,7 +206,14 @@ class EmulatedCluster:
         created = []
         for doc in _documents(manifests):
             kind = doc.get("kind", "")
-            resource = KINDS.get(kind)
+            resource = KINDS.get(kind) or next(
+                (
+                    plural
+                    for plural, custom in self.store.custom.items()
+                    if custom.kind == kind and doc.get("apiVersion") in (None, custom.api_version)
+                ),
+                None,
+            )
             if resource is None:
                 raise ValueError(f"cannot apply kind {kind!r}; known kinds: {', '.join(KINDS)}")
             created.append(self._create_or_replace(resource, doc))
@@ -214,7 +222,7 @@ class EmulatedCluster:
     def _create_or_replace(self, resource: str, manifest: Obj) -> Obj:
         obj = copy.deepcopy(manifest)
         meta = obj.setdefault("metadata", {})
-        namespaced = RESOURCES[resource][2]
+        namespaced = self.store.resources[resource][2]
         if namespaced:
             meta["namespace"] = meta.get("namespace") or "default"
             self.ensure_namespace(meta["namespace"])

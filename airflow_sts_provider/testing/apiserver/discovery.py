@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_sts_provider.testing.apiserver.router import SUBRESOURCES, served_group_versions
-from airflow_sts_provider.testing.registry.store import RESOURCES
+from airflow_sts_provider.testing.apiserver.router import served_group_versions, subresources_of
+from airflow_sts_provider.testing.registry.store import RESOURCES, Store
 
 Obj = dict[str, Any]
 
@@ -25,6 +25,7 @@ SHORT_NAMES: dict[str, list[str]] = {
     "daemonsets": ["ds"],
     "events": ["ev"],
     "namespaces": ["ns"],
+    "customresourcedefinitions": ["crd", "crds"],
 }
 
 CATEGORIES: dict[str, list[str]] = {
@@ -73,48 +74,63 @@ def api_versions(server_address: str) -> Obj:
     }
 
 
-def _group(group: str) -> Obj:
-    versions = [v for g, v in served_group_versions() if g == group]
+def _group(group: str, store: Store | None = None) -> Obj:
+    resources = store.resources if store is not None else RESOURCES
+    versions = [v for g, v in served_group_versions(resources) if g == group]
     entries = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
     return {"name": group, "versions": entries, "preferredVersion": entries[0]}
 
 
-def api_group_list() -> Obj:
-    """``/apis``: every named group."""
-    groups = sorted({g for g, _ in served_group_versions() if g})
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [_group(g) for g in groups]}
+def api_group_list(store: Store | None = None) -> Obj:
+    """``/apis``: every named group (a store's custom groups included)."""
+    resources = store.resources if store is not None else RESOURCES
+    groups = sorted({g for g, _ in served_group_versions(resources) if g})
+    return {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [_group(g, store) for g in groups],
+    }
 
 
-def api_group(group: str) -> Obj:
-    return {"kind": "APIGroup", "apiVersion": "v1", **_group(group)}
+def api_group(group: str, store: Store | None = None) -> Obj:
+    return {"kind": "APIGroup", "apiVersion": "v1", **_group(group, store)}
 
 
 def _singular(kind: str) -> str:
     return kind.lower()
 
 
-def api_resource_list(group: str, version: str) -> Obj:
+def api_resource_list(group: str, version: str, store: Store | None = None) -> Obj:
     """``/api/v1``, ``/apis/apps/v1``: resources with verbs, short names and subresources."""
     group_version = f"{group}/{version}" if group else version
     resources: list[Obj] = []
-    for plural, (api_version, kind, namespaced) in sorted(RESOURCES.items()):
+    resources_map = store.resources if store is not None else RESOURCES
+    custom = store.custom if store is not None else {}
+    subresources = subresources_of(store)
+    for plural, (api_version, kind, namespaced) in sorted(resources_map.items()):
         if api_version != group_version:
             continue
+        served = custom.get(plural)
         entry: Obj = {
             "name": plural,
-            "singularName": _singular(kind),
+            "singularName": served.singular if served else _singular(kind),
             "namespaced": namespaced,
             "kind": kind,
             "verbs": list(_VERBS_NAMESPACED)
             if plural != "namespaces"
             else [v for v in _VERBS_NAMESPACED if v != "deletecollection"],
         }
-        if plural in SHORT_NAMES:
+        if served is not None:
+            if served.short_names:
+                entry["shortNames"] = list(served.short_names)
+            if served.categories:
+                entry["categories"] = list(served.categories)
+        if plural in SHORT_NAMES and served is None:
             entry["shortNames"] = SHORT_NAMES[plural]
-        if plural in CATEGORIES:
+        if plural in CATEGORIES and served is None:
             entry["categories"] = CATEGORIES[plural]
         resources.append(entry)
-        for sub in SUBRESOURCES.get(plural, ()):
+        for sub in subresources.get(plural, ()):
             sub_entry: Obj = {
                 "name": f"{plural}/{sub}",
                 "singularName": "",

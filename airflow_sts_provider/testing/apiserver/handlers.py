@@ -41,7 +41,7 @@ from airflow_sts_provider.testing.registry.status import (
     not_found,
     qualified,
 )
-from airflow_sts_provider.testing.registry.store import RESOURCES, Gone, Obj, Store, StoreError
+from airflow_sts_provider.testing.registry.store import Gone, Obj, Store, StoreError
 from airflow_sts_provider.testing.registry.validation import (
     DNS_SUBDOMAIN_MESSAGE,
     SCALE_KINDS,
@@ -54,7 +54,15 @@ from airflow_sts_provider.testing.registry.watch import WatchSpec, stream
 
 #: kinds whose status is written only through the /status subresource
 STATUS_KINDS = frozenset(
-    {"pods", "statefulsets", "deployments", "replicasets", "daemonsets", "namespaces"}
+    {
+        "pods",
+        "statefulsets",
+        "deployments",
+        "replicasets",
+        "daemonsets",
+        "namespaces",
+        "customresourcedefinitions",
+    }
 )
 
 #: how long (real seconds) a watch without timeoutSeconds stays open: the apiserver's
@@ -86,7 +94,7 @@ class Api:
 
     # -- dispatch ------------------------------------------------------------------------
     def handle(self, req: ApiRequest, route: ResourceRequest) -> Reply | WatchReply:
-        namespaced = RESOURCES[route.resource][2]
+        namespaced = self.store.resources[route.resource][2]
         if namespaced and route.name is not None and route.namespace is None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         method = req.method
@@ -111,6 +119,11 @@ class Api:
         raise _method_not_allowed(method)
 
     # -- helpers -------------------------------------------------------------------------
+    def _has_status(self, resource: str) -> bool:
+        """Status is written only through ``/status`` (built-in kinds, CRDs that enable it)."""
+        custom = self.store.custom.get(resource)
+        return resource in STATUS_KINDS if custom is None else custom.status
+
     def _ns(self, route: ResourceRequest) -> str:
         return route.namespace or ""
 
@@ -197,7 +210,9 @@ class Api:
                 metadata=metadata,
             )
             return Reply(200, body)
-        api_version, kind, _ = RESOURCES[route.resource]
+        api_version, kind, _ = self.store.resources[route.resource]
+        custom = self.store.custom.get(route.resource)
+        list_kind = custom.list_kind if custom is not None else f"{kind}List"
         # as from the real apiserver, list items carry no kind/apiVersion of their own:
         # code that reads ``item["kind"]`` would break in production, so it breaks here.
         # (Shallow copies: the snapshot holds the store's own objects.)
@@ -207,7 +222,7 @@ class Api:
         return Reply(
             200,
             {
-                "kind": f"{kind}List",
+                "kind": list_kind,
                 "apiVersion": api_version,
                 "metadata": metadata,
                 "items": selected,
@@ -311,7 +326,7 @@ class Api:
         return body
 
     def _check_namespace(self, route: ResourceRequest) -> None:
-        if route.namespace is None or not RESOURCES[route.resource][2]:
+        if route.namespace is None or not self.store.resources[route.resource][2]:
             return
         ns = self.store.get("namespaces", "", route.namespace)
         if ns is None:
@@ -327,10 +342,10 @@ class Api:
 
     def create(self, req: ApiRequest, route: ResourceRequest) -> Reply:
         if route.subresource is not None or (
-            route.namespace is None and RESOURCES[route.resource][2]
+            route.namespace is None and self.store.resources[route.resource][2]
         ):
             raise _method_not_allowed("POST")
-        kind = RESOURCES[route.resource][1]
+        kind = self.store.resources[route.resource][1]
         obj = self._decode_object(req, route, kind)
         meta = obj["metadata"]
         if meta.get("resourceVersion"):
@@ -358,8 +373,10 @@ class Api:
         ):
             meta.pop(server_field, None)
         reset_status(route.resource, obj)
+        if self._has_status(route.resource) and route.resource in self.store.custom:
+            obj.pop("status", None)  # the status subresource: a create never sets status
         if _dry_run(req):
-            obj["apiVersion"], obj["kind"] = RESOURCES[route.resource][:2]
+            obj["apiVersion"], obj["kind"] = self.store.resources[route.resource][:2]
             return Reply(201, obj)
         return Reply(201, self.store.create(route.resource, obj))
 
@@ -371,7 +388,7 @@ class Api:
             replicas = (scale.get("spec") or {}).get("replicas")
             rv = scale["metadata"].get("resourceVersion")
             return _scale_of(self._set_replicas(route, replicas, rv, dry=_dry_run(req)))
-        kind = RESOURCES[route.resource][1]
+        kind = self.store.resources[route.resource][1]
         body = self._decode_object(req, route, kind)
         self._check_name(body, route)
         wanted_rv = body["metadata"].get("resourceVersion") or None
@@ -400,7 +417,7 @@ class Api:
             else:
                 result.pop("status", None)
             return result
-        if route.resource in STATUS_KINDS:
+        if self._has_status(route.resource):
             if "status" in old:
                 new["status"] = copy.deepcopy(old["status"])
             else:
@@ -448,7 +465,7 @@ class Api:
             replicas = (scale.get("spec") or {}).get("replicas")
             rv = _pinned_rv(patch_body)
             return Reply(200, _scale_of(self._set_replicas(route, replicas, rv, dry=dry)))
-        kind = RESOURCES[route.resource][1]
+        kind = self.store.resources[route.resource][1]
         if content_type.startswith(APPLY_PATCH) and route.subresource is None:
             existing = self.store.get(route.resource, self._ns(route), route.name)
             if existing is None:  # server-side apply creates what is missing
@@ -516,7 +533,7 @@ class Api:
             item.pop("apiVersion", None)
             item.pop("kind", None)
             deleted.append(item)
-        api_version, kind, _ = RESOURCES[route.resource]
+        api_version, kind, _ = self.store.resources[route.resource]
         return Reply(
             200,
             {

@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from airflow_sts_provider.testing.apiserver.discovery import GIT_VERSION
-from airflow_sts_provider.testing.apiserver.router import served_group_versions
+from airflow_sts_provider.testing.apiserver.router import Resources, served_group_versions
 from airflow_sts_provider.testing.registry.store import RESOURCES
 
 Obj = dict[str, Any]
@@ -33,11 +33,11 @@ def _prefix(group: str, version: str) -> str:
     return f"apis/{group}/{version}" if group else f"api/{version}"
 
 
-def group_version_doc(group: str, version: str) -> Obj:
+def group_version_doc(group: str, version: str, resources: Resources = RESOURCES) -> Obj:
     """The OpenAPI v3 document of one group/version: paths with operations, no schemas."""
     api_version = f"{group}/{version}" if group else version
     paths: Obj = {}
-    for plural, (resource_api_version, kind, namespaced) in sorted(RESOURCES.items()):
+    for plural, (resource_api_version, kind, namespaced) in sorted(resources.items()):
         if resource_api_version != api_version:
             continue
         gvk = {"group": group, "version": version, "kind": kind}
@@ -74,20 +74,20 @@ def _hash(doc: Obj) -> str:
     return hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:64].upper()
 
 
-def index() -> Obj:
+def index(resources: Resources = RESOURCES) -> Obj:
     """``/openapi/v3``: where each group/version's document lives."""
     paths: Obj = {}
-    for group, version in served_group_versions():
+    for group, version in served_group_versions(resources):
         prefix = _prefix(group, version)
-        digest = _hash(group_version_doc(group, version))
+        digest = _hash(group_version_doc(group, version, resources))
         paths[prefix] = {"serverRelativeURL": f"/openapi/v3/{prefix}?hash={digest}"}
     return {"paths": paths}
 
 
-def document(path: str) -> Obj | None:
+def document(path: str, resources: Resources = RESOURCES) -> Obj | None:
     """The document served at ``/openapi/v3/<prefix>``, or None when there is none."""
     prefix = path.removeprefix("/openapi/v3/").strip("/")
-    for group, version in served_group_versions():
+    for group, version in served_group_versions(resources):
         if prefix == _prefix(group, version):
-            return group_version_doc(group, version)
+            return group_version_doc(group, version, resources)
     return None

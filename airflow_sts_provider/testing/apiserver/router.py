@@ -8,9 +8,10 @@ and ``/<name>/<subresource>`` at the end.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from airflow_sts_provider.testing.registry.store import RESOURCES
+from airflow_sts_provider.testing.registry.store import RESOURCES, Store
 
 #: subresources served per resource (anything else is a 404, as on a real cluster)
 SUBRESOURCES: dict[str, tuple[str, ...]] = {
@@ -19,8 +20,18 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "deployments": ("status", "scale"),
     "replicasets": ("status", "scale"),
     "daemonsets": ("status",),
+    "customresourcedefinitions": ("status",),
     "namespaces": ("status",),
 }
+
+
+def subresources_of(store: Store | None) -> dict[str, tuple[str, ...]]:
+    """The subresources a store serves: the built-in ones plus ``status`` of custom kinds."""
+    served = dict(SUBRESOURCES)
+    if store is not None:
+        for plural, custom in store.custom.items():
+            served[plural] = ("status",) if custom.status else ()
+    return served
 
 
 @dataclass(frozen=True)
@@ -53,24 +64,35 @@ class ResourceRequest:
 Route = Discovery | ResourceRequest | None
 
 
-def _served(group: str, version: str) -> dict[str, bool]:
+Resources = Mapping[str, tuple[str, str, bool]]
+
+
+def _served(group: str, version: str, resources: Resources = RESOURCES) -> dict[str, bool]:
     """Resources (plural -> namespaced) served under one group/version."""
     api_version = f"{group}/{version}" if group else version
-    return {res: ns for res, (av, _, ns) in RESOURCES.items() if av == api_version}
+    return {res: ns for res, (av, _, ns) in resources.items() if av == api_version}
 
 
-def served_group_versions() -> list[tuple[str, str]]:
+def served_group_versions(resources: Resources = RESOURCES) -> list[tuple[str, str]]:
     """Every (group, version) with at least one resource, core first."""
     seen: list[tuple[str, str]] = []
-    for api_version, _, _ in RESOURCES.values():
+    for api_version, _, _ in resources.values():
         group, _, version = api_version.rpartition("/")
         if (group, version) not in seen:
             seen.append((group, version))
     return sorted(seen, key=lambda gv: (gv[0] != "", gv))
 
 
-def resolve(path: str) -> Route:
-    """Map a URL path (no query string) to a route; None when nothing is served there."""
+def resolve(
+    path: str,
+    resources: Resources = RESOURCES,
+    subresources: Mapping[str, tuple[str, ...]] = SUBRESOURCES,
+) -> Route:
+    """Map a URL path (no query string) to a route; None when nothing is served there.
+
+    ``resources``/``subresources`` default to the built-in kinds; a store that serves
+    custom resources passes its own (``Store.resources``).
+    """
     parts = [p for p in path.split("/") if p]
     if parts == ["version"]:
         return Discovery("version")
@@ -84,13 +106,13 @@ def resolve(path: str) -> Route:
         group, version, rest = "", parts[1], parts[2:]
     elif len(parts) >= 2 and parts[0] == "apis":
         if len(parts) == 2:
-            if any(g == parts[1] for g, _ in served_group_versions()):
+            if any(g == parts[1] for g, _ in served_group_versions(resources)):
                 return Discovery("group", parts[1])
             return None
         group, version, rest = parts[1], parts[2], parts[3:]
     else:
         return None
-    served = _served(group, version)
+    served = _served(group, version, resources)
     if not served:
         return None
     if not rest:
@@ -108,6 +130,6 @@ def resolve(path: str) -> Route:
         return None
     name = rest[1] if len(rest) >= 2 else None
     subresource = rest[2] if len(rest) == 3 else None
-    if subresource is not None and subresource not in SUBRESOURCES.get(resource, ()):
+    if subresource is not None and subresource not in subresources.get(resource, ()):
         return None
     return ResourceRequest(group, version, resource, namespace, name, subresource, legacy_watch)

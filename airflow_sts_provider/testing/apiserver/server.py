@@ -37,7 +37,12 @@ from airflow_sts_provider.testing.apiserver.faults import FaultDecision, Faults
 from airflow_sts_provider.testing.apiserver.handlers import Api
 from airflow_sts_provider.testing.apiserver.rbac import Attributes, Authorizer, verb_for
 from airflow_sts_provider.testing.apiserver.request import ApiRequest, Reply, WatchReply
-from airflow_sts_provider.testing.apiserver.router import Discovery, ResourceRequest, resolve
+from airflow_sts_provider.testing.apiserver.router import (
+    Discovery,
+    ResourceRequest,
+    resolve,
+    subresources_of,
+)
 from airflow_sts_provider.testing.apiserver.stats import RequestStats
 from airflow_sts_provider.testing.apiserver.tls import make_tls, require_trustme
 from airflow_sts_provider.testing.clock import Clock
@@ -224,7 +229,7 @@ class ApiServer:
         """Authenticate, route, authorize and handle one request (faults excluded)."""
         if not self.authenticate(req.header("Authorization")):
             raise ApiError(401, "Unauthorized", "Unauthorized")
-        route = resolve(req.path)
+        route = resolve(req.path, self.store.resources, subresources_of(self.store))
         if isinstance(route, Discovery):
             if req.method != "GET":
                 raise ApiError(
@@ -255,8 +260,9 @@ class ApiServer:
 
     def _discovery(self, route: Discovery) -> Any:
         if route.doc == "openapi":
-            doc = openapi.index() if route.path.rstrip("/") == "/openapi/v3" else None
-            doc = doc or openapi.document(route.path)
+            resources = self.store.resources
+            doc = openapi.index(resources) if route.path.rstrip("/") == "/openapi/v3" else None
+            doc = doc or openapi.document(route.path, resources)
             if doc is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             return doc
@@ -265,10 +271,10 @@ class ApiServer:
         if route.doc == "api":
             return discovery.api_versions(f"{self.host}:{self.port}")
         if route.doc == "apis":
-            return discovery.api_group_list()
+            return discovery.api_group_list(self.store)
         if route.doc == "group":
-            return discovery.api_group(route.group)
-        return discovery.api_resource_list(route.group, route.version)
+            return discovery.api_group(route.group, self.store)
+        return discovery.api_resource_list(route.group, route.version, self.store)
 
 
 class _HttpServer(ThreadingHTTPServer):

@@ -34,7 +34,7 @@ from airflow_sts_provider.testing.controlplane.scheduler import Scheduler
 from airflow_sts_provider.testing.controlplane.statefulset import StatefulSetController
 from airflow_sts_provider.testing.nodes.kubelet import NODES, Kubelet, Node, as_nodes
 from airflow_sts_provider.testing.registry.deletion import Deleter
-from airflow_sts_provider.testing.registry.store import RESOURCES, Change, Store, StoreError
+from airflow_sts_provider.testing.registry.store import Change, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class ControlPlane:
         self._thread: threading.Thread | None = None
         self._closed = False
         with store.lock:
-            for resource in RESOURCES:
+            for resource in list(store.resources):
                 for obj in store.snapshot(resource)[0]:
                     self._on_change(Change(0, resource, "ADDED", obj))
             store.add_listener(self._on_change)

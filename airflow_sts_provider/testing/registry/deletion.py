@@ -32,7 +32,7 @@ from airflow_sts_provider.testing.registry.status import (
     details,
     success_body,
 )
-from airflow_sts_provider.testing.registry.store import RESOURCES, Obj, Store, StoreError
+from airflow_sts_provider.testing.registry.store import Obj, Store, StoreError
 
 POLICIES = ("Foreground", "Background", "Orphan")
 DEFAULT_GRACE = 30
@@ -119,7 +119,7 @@ class Deleter:
             o.setdefault("status", {})["phase"] = "Terminating"
 
         terminating = self.store.update("namespaces", "", name, terminate)
-        for resource, (_, _, namespaced) in RESOURCES.items():
+        for resource, (_, _, namespaced) in list(self.store.resources.items()):
             if not namespaced:
                 continue
             for obj in self.store.list(resource, name):
@@ -138,7 +138,7 @@ class Deleter:
             else:
                 o["metadata"].pop("ownerReferences", None)
 
-        for resource in RESOURCES:
+        for resource in list(self.store.resources):
             for dependent in self.store.list(resource):
                 meta = dependent["metadata"]
                 if not any(r.get("uid") == uid for r in meta.get("ownerReferences") or []):

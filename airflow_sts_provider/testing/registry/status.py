@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_sts_provider.testing.registry.store import RESOURCES, StoreError
+from airflow_sts_provider.testing.registry.store import CUSTOM_GROUPS, RESOURCES, StoreError
 
 Obj = dict[str, Any]
 
@@ -62,6 +62,8 @@ class ApiError(StoreError):
 
 def group_of(resource: str) -> str:
     """The API group of a plural resource name ('' for the core group)."""
+    if resource not in RESOURCES and resource in CUSTOM_GROUPS:
+        return CUSTOM_GROUPS[resource]
     api_version = RESOURCES.get(resource, ("v1", "", True))[0]
     return api_version.split("/")[0] if "/" in api_version else ""
 

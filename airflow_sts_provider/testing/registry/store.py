@@ -39,7 +39,59 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
 }
 
 #: kinds whose spec changes bump metadata.generation (as the real registry does)
-GENERATION_KINDS = frozenset({"statefulsets", "deployments", "replicasets", "daemonsets"})
+GENERATION_KINDS = frozenset(
+    {"statefulsets", "deployments", "replicasets", "daemonsets", "customresourcedefinitions"}
+)
+CRDS = "customresourcedefinitions"
+#: served by every store (kept out of :data:`RESOURCES`, the built-in workload kinds)
+CRD_RESOURCE = ("apiextensions.k8s.io/v1", "CustomResourceDefinition", False)
+#: plural -> API group of every custom resource any store ever served (for messages only)
+CUSTOM_GROUPS: dict[str, str] = {CRDS: "apiextensions.k8s.io"}
+
+
+@dataclass(frozen=True)
+class CustomKind:
+    """What a CustomResourceDefinition serves (its storage version)."""
+
+    group: str
+    version: str
+    kind: str
+    list_kind: str
+    plural: str
+    singular: str
+    namespaced: bool
+    short_names: tuple[str, ...]
+    categories: tuple[str, ...]
+    status: bool  # the status subresource is enabled
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}"
+
+
+def custom_kind(crd: Obj) -> CustomKind:
+    """The served kind of a CRD (its storage version, else its first served one)."""
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    versions = spec.get("versions") or []
+    stored = [v for v in versions if v.get("storage")]
+    served = [v for v in versions if v.get("served", True)]
+    chosen: Obj = (stored or served or [{}])[0]
+    kind = str(names.get("kind", ""))
+    return CustomKind(
+        group=str(spec.get("group", "")),
+        version=str(chosen.get("name", "v1")),
+        kind=kind,
+        list_kind=str(names.get("listKind") or f"{kind}List"),
+        plural=str(names.get("plural", "")),
+        singular=str(names.get("singular") or kind.lower()),
+        namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+        short_names=tuple(names.get("shortNames") or ()),
+        categories=tuple(names.get("categories") or ()),
+        status="status" in (chosen.get("subresources") or {}),
+    )
+
+
 #: the annotation the DaemonSet registry keeps (``spec.templateGeneration`` of old)
 TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 
@@ -111,6 +163,10 @@ class Store:
         self._log: deque[Change] = deque(maxlen=history)
         self._floor = 999  # history at or below this resourceVersion is gone
         self._listeners: list[Callable[[Change], None]] = []
+        #: plural -> (apiVersion, kind, namespaced): the built-in kinds plus the CRDs' kinds
+        self.resources: dict[str, tuple[str, str, bool]] = {**RESOURCES, CRDS: CRD_RESOURCE}
+        #: plural -> the custom kind a CustomResourceDefinition serves
+        self.custom: dict[str, CustomKind] = {}
 
     # -- reads -------------------------------------------------------------
     @property
@@ -121,7 +177,7 @@ class Store:
 
     def get(self, resource: str, namespace: str, name: str) -> Obj | None:
         with self.lock:
-            found = self._objects.get((resource, _ns(resource, namespace), name))
+            found = self._objects.get((resource, self.namespace_of(resource, namespace), name))
             return clone(found) if found is not None else None
 
     def list(
@@ -135,7 +191,8 @@ class Store:
             items = [
                 obj
                 for (res, ns, _), obj in self._objects.items()
-                if res == resource and (namespace is None or ns == _ns(resource, namespace))
+                if res == resource
+                and (namespace is None or ns == self.namespace_of(resource, namespace))
             ]
             items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
             return [clone(o) for o in items if predicate is None or predicate(o)]
@@ -151,7 +208,7 @@ class Store:
         self._create(resource, obj)
 
     def _create(self, resource: str, obj: Obj) -> Obj:
-        api_version, kind, namespaced = _resource(resource)
+        api_version, kind, namespaced = self.resource_info(resource)
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
@@ -169,16 +226,20 @@ class Store:
         with self._changed:
             if key in self._objects:
                 raise StoreError(
-                    409, "AlreadyExists", f'{_qualified(resource)} "{meta["name"]}" already exists'
+                    409,
+                    "AlreadyExists",
+                    f'{self.qualified(resource)} "{meta["name"]}" already exists',
                 )
             obj["apiVersion"], obj["kind"] = api_version, kind
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = rfc3339(self.clock.now())
-            if resource in GENERATION_KINDS:
+            if resource in GENERATION_KINDS or resource in self.custom:
                 meta["generation"] = 1
             if resource == "daemonsets":
                 meta["annotations"] = {**(meta.get("annotations") or {}), TEMPLATE_GENERATION: "1"}
             apply_defaults(resource, obj, creating=True)
+            if resource == CRDS:
+                obj["status"] = _crd_status(obj, meta["creationTimestamp"])
             self._objects[key] = obj
             self._record(resource, "ADDED", obj)
             return obj
@@ -204,7 +265,8 @@ class Store:
             current = [
                 obj
                 for (res, ns, _), obj in sorted(self._objects.items())
-                if res == resource and (namespace is None or ns == _ns(resource, namespace))
+                if res == resource
+                and (namespace is None or ns == self.namespace_of(resource, namespace))
             ]
             if at is None or at >= self._last_rv:
                 return (clone(current) if copies else current), self._last_rv
@@ -220,7 +282,7 @@ class Store:
                     continue
                 meta = change.obj["metadata"]
                 key = (meta.get("namespace", ""), meta["name"])
-                if namespace is not None and key[0] != _ns(resource, namespace):
+                if namespace is not None and key[0] != self.namespace_of(resource, namespace):
                     continue
                 if change.old is None:
                     state.pop(key, None)
@@ -249,18 +311,19 @@ class Store:
     def _replace(self, resource: str, obj: Obj, *, expect_rv: str | None = None) -> Obj:
         """:meth:`replace` of an object the store owns already (a copy no one else holds)."""
         meta = obj["metadata"]
-        key = (resource, _ns(resource, meta.get("namespace", "")), meta["name"])
+        key = (resource, self.namespace_of(resource, meta.get("namespace", "")), meta["name"])
         with self._changed:
             old = self._objects.get(key)
             if old is None:
                 raise StoreError(
-                    404, "NotFound", f'{_qualified(resource)} "{meta["name"]}" not found'
+                    404, "NotFound", f'{self.qualified(resource)} "{meta["name"]}" not found'
                 )
             if expect_rv and expect_rv != old["metadata"]["resourceVersion"]:
                 raise StoreError(
                     409,
                     "Conflict",
-                    f'Operation cannot be fulfilled on {_qualified(resource)} "{meta["name"]}": '
+                    f"Operation cannot be fulfilled on {self.qualified(resource)} "
+                    f'"{meta["name"]}": '
                     "the object has been modified; please apply your changes to the latest "
                     "version and try again",
                 )
@@ -271,6 +334,11 @@ class Store:
             if resource in GENERATION_KINDS:
                 generation = old["metadata"].get("generation", 1)
                 if obj.get("spec") != old.get("spec"):
+                    generation += 1
+                meta["generation"] = generation
+            elif resource in self.custom:  # any change but metadata and status
+                generation = old["metadata"].get("generation", 1)
+                if _content(obj) != _content(old):
                     generation += 1
                 meta["generation"] = generation
             if resource == "daemonsets":
@@ -295,9 +363,9 @@ class Store:
     ) -> Obj:
         """Read-modify-write under the lock: the way controllers and the kubelet write."""
         with self._changed:
-            stored = self._objects.get((resource, _ns(resource, namespace), name))
+            stored = self._objects.get((resource, self.namespace_of(resource, namespace), name))
             if stored is None:
-                raise StoreError(404, "NotFound", f'{_qualified(resource)} "{name}" not found')
+                raise StoreError(404, "NotFound", f'{self.qualified(resource)} "{name}" not found')
             current = clone(stored)
             mutate(current)
             if current == stored:
@@ -306,11 +374,11 @@ class Store:
 
     def delete(self, resource: str, namespace: str, name: str) -> Obj:
         """Remove an object now (graceful pod deletion is the caller's business)."""
-        key = (resource, _ns(resource, namespace), name)
+        key = (resource, self.namespace_of(resource, namespace), name)
         with self._changed:
             old = self._objects.pop(key, None)
             if old is None:
-                raise StoreError(404, "NotFound", f'{_qualified(resource)} "{name}" not found')
+                raise StoreError(404, "NotFound", f'{self.qualified(resource)} "{name}" not found')
             gone = clone(old)  # ``old`` stays as it was: readers may hold it
             self._record(resource, "DELETED", gone, old)
             return clone(gone)
@@ -357,6 +425,43 @@ class Store:
         for listener in self._listeners:
             listener(change)
         self._changed.notify_all()
+        if resource == CRDS:
+            self._serve_crd(type_, obj, old)
+
+    # -- custom resources --------------------------------------------------------------
+    def _serve_crd(self, type_: str, crd: Obj, old: Obj | None) -> None:
+        """Serve (or stop serving) the kind of a CRD; its objects go with it."""
+        if old is not None:
+            before = custom_kind(old)
+            if type_ == "DELETED" or custom_kind(crd).plural != before.plural:
+                for key in [k for k in self._objects if k[0] == before.plural]:
+                    gone = self._objects.pop(key)
+                    self._record(before.plural, "DELETED", clone(gone), gone)
+                self.custom.pop(before.plural, None)
+                self.resources.pop(before.plural, None)
+        if type_ != "DELETED":
+            served = custom_kind(crd)
+            if served.plural:
+                self.custom[served.plural] = served
+                self.resources[served.plural] = (served.api_version, served.kind, served.namespaced)
+                CUSTOM_GROUPS[served.plural] = served.group
+
+    def resource_info(self, resource: str) -> tuple[str, str, bool]:
+        """(apiVersion, kind, namespaced) of a plural this store serves (404 otherwise)."""
+        try:
+            return self.resources[resource]
+        except KeyError:
+            raise StoreError(
+                404, "NotFound", f"the server could not find the requested resource ({resource})"
+            ) from None
+
+    def namespace_of(self, resource: str, namespace: str) -> str:
+        return namespace if self.resource_info(resource)[2] else ""
+
+    def qualified(self, resource: str) -> str:
+        api_version = self.resources.get(resource, ("v1", "", True))[0]
+        group = api_version.split("/")[0] if "/" in api_version else ""
+        return f"{resource}.{group}" if group else resource
 
 
 def _template_generation(old: Obj, new: Obj) -> None:
@@ -371,23 +476,36 @@ def _template_generation(old: Obj, new: Obj) -> None:
     }
 
 
-def _resource(resource: str) -> tuple[str, str, bool]:
-    try:
-        return RESOURCES[resource]
-    except KeyError:
-        raise StoreError(
-            404, "NotFound", f"the server could not find the requested resource ({resource})"
-        ) from None
+def _crd_status(crd: Obj, now: str) -> Obj:
+    """What the apiextensions controllers report once a CRD's names are accepted."""
+    spec = crd.get("spec") or {}
+    names = dict(spec.get("names") or {})
+    names.setdefault("singular", str(names.get("kind", "")).lower())
+    names.setdefault("listKind", f"{names.get('kind', '')}List")
+    return {
+        "acceptedNames": names,
+        "conditions": [
+            {
+                "type": "NamesAccepted",
+                "status": "True",
+                "lastTransitionTime": now,
+                "reason": "NoConflicts",
+                "message": "no conflicts found",
+            },
+            {
+                "type": "Established",
+                "status": "True",
+                "lastTransitionTime": now,
+                "reason": "InitialNamesAccepted",
+                "message": "the initial names have been accepted",
+            },
+        ],
+        "storedVersions": [v.get("name") for v in spec.get("versions") or [] if v.get("storage")],
+    }
 
 
-def _ns(resource: str, namespace: str) -> str:
-    return namespace if _resource(resource)[2] else ""
-
-
-def _qualified(resource: str) -> str:
-    api_version = RESOURCES.get(resource, ("v1", "", True))[0]
-    group = api_version.split("/")[0] if "/" in api_version else ""
-    return f"{resource}.{group}" if group else resource
+def _content(obj: Obj) -> Obj:
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
 
 
 def _deletion_complete(old: Obj, new: Obj) -> bool:

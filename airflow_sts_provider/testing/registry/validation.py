@@ -89,6 +89,20 @@ def validate(resource: str, obj: Obj, kind: str) -> None:
             causes.append(
                 f"spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0"
             )
+    elif resource == "customresourcedefinitions":
+        names = (spec or {}).get("names") or {}
+        group = (spec or {}).get("group") or ""
+        if not names.get("plural") or not names.get("kind"):
+            causes.append("spec.names.plural: Required value")
+        elif name != f"{names['plural']}.{group}":
+            causes.append(
+                f'metadata.name: Invalid value: "{name}": must be spec.names.plural+"."+spec.group'
+            )
+        if not (spec or {}).get("versions"):
+            causes.append(
+                "spec.versions: Invalid value: null: must have exactly one version marked "
+                "as storage version"
+            )
     if causes:
         raise invalid(resource, name, kind, causes)
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_sts_provider.testing.registry.store import RESOURCES, Change, Gone, Store
+from airflow_sts_provider.testing.registry.store import Change, Gone, Store
 
 Obj = dict[str, Any]
 
@@ -50,7 +50,7 @@ class WatchSpec:
 def stream(store: Store, spec: WatchSpec, stopping: threading.Event) -> Iterator[Obj]:
     """Yield watch events until timeout, shutdown, or an in-band error."""
     deadline = time.monotonic() + spec.timeout
-    api_version, kind, _ = RESOURCES[spec.resource]
+    api_version, kind, _ = store.resources[spec.resource]
     first = True
 
     def event(type_: str, obj: Obj) -> Obj:
