@@ -217,16 +217,17 @@ def ds7_ds8_pods(
     return out
 
 
-def _preference(d: _DaemonSet, placed: _Placed) -> tuple[bool, float, str, str]:
+def _preference(d: _DaemonSet, placed: _Placed) -> tuple[bool, float, str, str, str]:
     """On a node with several pods, the one kept: current revision, then newest, then by name."""
     created = parse_time((placed.obj.get("metadata") or EMPTY).get("creationTimestamp"))
     stamp = created.timestamp() if created is not None else 0.0
     outdated = d.current_hash is not None and placed.report.revision != d.current_hash
-    return outdated, -stamp, placed.report.name, placed.report.reason
+    return (outdated, -stamp, *_order(placed))
 
 
-def _order(placed: _Placed) -> tuple[str, str]:
-    return placed.report.name, placed.report.reason
+def _order(placed: _Placed) -> tuple[str, str, str]:
+    report = placed.report
+    return report.name, str(report.revision or ""), report.reason
 
 
 def ds7_ds8_expected(
