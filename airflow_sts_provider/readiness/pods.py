@@ -76,43 +76,26 @@ class _Pod:
     def __init__(self, pod: Obj) -> None:
         # Top to bottom, in the order the API writes a pod (json.loads allocates it so).
         self.meta = meta = pod.get("metadata") or EMPTY
-        self.name = str(meta.get("name") or "<unnamed pod>")
+        name = meta.get("name") or "<unnamed pod>"
+        self.name = name if type(name) is str else str(name)
         labels = meta.get("labels") or EMPTY
         self.revision = labels.get("controller-revision-hash") or labels.get("pod-template-hash")
         self.spec = spec = pod.get("spec") or EMPTY
-        self.sidecars = _sidecar_names(spec)
+        self.sidecars = sidecars = _sidecar_names(spec)
         self.node = spec.get("nodeName")
         self.status = status = pod.get("status") or EMPTY
         self.phase = status.get("phase")
-        self.ready, self.scheduled = _conditions(status)
-        self.unscheduled = self.scheduled is not None and self.scheduled.get("status") == "False"
+        self.ready, scheduled = _conditions(status)
+        self.scheduled = scheduled
+        self.unscheduled = scheduled is not None and scheduled.get("status") == "False"
         self.pod_ip = status.get("podIP")
-        self.init_statuses: Sequence[Obj] = status.get("initContainerStatuses") or ()
-        self.app_statuses: Sequence[Obj] = status.get("containerStatuses") or ()
-        self.unready: list[tuple[bool, Obj]] = []  # (is init, status): not running and ready
-        self.started: list[Any] = []  # running.startedAt of app and sidecar containers
-        self.restarts = 0
-        self._scan(self.init_statuses, True)
-        self._scan(self.app_statuses, False)
-
-    def _scan(self, statuses: Sequence[Obj], is_init: bool) -> None:
-        """Count the restarts of ``statuses``, and sort them into unready and started."""
-        unready, started, sidecars = self.unready, self.started, self.sidecars
-        for status in statuses:
-            count = status.get("restartCount")
-            if count:
-                self.restarts += as_int(count)
-            state = status.get("state") or EMPTY
-            if is_init and status.get("name") not in sidecars:
-                terminated = state.get("terminated")
-                if not terminated or terminated.get("exitCode") != 0:
-                    unready.append((True, status))
-                continue
-            running = state.get("running")
-            if running is None or status.get("ready") is not True:
-                unready.append((is_init, status))
-            if running:
-                started.append(running.get("startedAt"))
+        self.init_statuses = inits = status.get("initContainerStatuses") or ()
+        self.app_statuses = apps = status.get("containerStatuses") or ()
+        unready: list[tuple[bool, Obj]] = []  # (is init, status): not running and ready
+        started: list[Any] = []  # running.startedAt of app and sidecar containers
+        restarts = _scan(inits, sidecars, unready, started) if inits else 0
+        self.restarts = restarts + _scan(apps, None, unready, started)
+        self.unready, self.started = unready, started
 
     def subject(self, cname: Any, is_init: bool) -> str:
         """How a container is named in a reason, so a person knows which one to look at.
@@ -149,12 +132,43 @@ class _Pod:
         return report, in_table_order((f.rule for f in decisive), RULES)
 
 
-def _sidecar_names(spec: Obj) -> tuple[str, ...]:
+def _scan(
+    statuses: Sequence[Obj],
+    sidecars: Sequence[str] | None,
+    unready: list[tuple[bool, Obj]],
+    started: list[Any],
+) -> int:
+    """Sort container ``statuses`` into unready and started; return their restarts.
+
+    ``sidecars`` is None for app containers, else the names of the init containers
+    that are sidecars (the others must have completed).
+    """
+    restarts = 0
+    for status in statuses:
+        count = status.get("restartCount")
+        if count:
+            restarts += count if type(count) is int else as_int(count)
+        state = status.get("state") or EMPTY
+        if sidecars is not None and status.get("name") not in sidecars:
+            terminated = state.get("terminated")
+            if not terminated or terminated.get("exitCode") != 0:
+                unready.append((True, status))
+            continue
+        running = state.get("running")
+        if running is None or status.get("ready") is not True:
+            unready.append((sidecars is not None, status))
+        if running:
+            started.append(running.get("startedAt"))
+    return restarts
+
+
+def _sidecar_names(spec: Obj) -> Sequence[str]:
     """Init containers with ``restartPolicy: Always`` are sidecars: they run beside the app."""
-    inits = spec.get("initContainers")
-    if not inits:
-        return ()
-    return tuple([c.get("name") for c in inits if c.get("restartPolicy") == "Always"])
+    names: list[str] = []
+    for container in spec.get("initContainers") or ():
+        if container.get("restartPolicy") == "Always":
+            names.append(container.get("name"))
+    return names
 
 
 def _conditions(status: Obj) -> tuple[Obj | None, Obj | None]:
@@ -387,18 +401,20 @@ def p6_containers(pod: _Pod) -> Sequence[Finding]:
     """
     if pod.unscheduled:
         return ()
-    return [
-        *_not_running(pod),
-        *_no_status(pod, pod.spec.get("initContainers"), pod.init_statuses, True),
-        *_no_status(pod, pod.spec.get("containers"), pod.app_statuses, False),
-        *_readiness_gates(pod),
-    ]
+    spec = pod.spec
+    found = _not_running(pod) if pod.unready else []
+    inits, apps = spec.get("initContainers"), spec.get("containers")
+    if inits and len(inits) > len(pod.init_statuses):
+        found += _no_status(pod, inits, pod.init_statuses, True)
+    if apps and len(apps) > len(pod.app_statuses):
+        found += _no_status(pod, apps, pod.app_statuses, False)
+    if spec.get("readinessGates"):
+        found += _readiness_gates(pod)
+    return found
 
 
-def _not_running(pod: _Pod) -> Sequence[Finding]:
+def _not_running(pod: _Pod) -> list[Finding]:
     """P6: the containers that are not running and ready and not waiting either."""
-    if not pod.unready:
-        return ()
     return [
         _not_running_container(pod, is_init, status)
         for is_init, status in pod.unready
@@ -422,14 +438,13 @@ def _not_running_container(pod: _Pod, is_init: bool, status: Obj) -> Finding:
     return Finding("P6", _WAITING, f"{subject}: {text}")
 
 
-def _no_status(pod: _Pod, specs: Any, statuses: Sequence[Obj], is_init: bool) -> Sequence[Finding]:
+def _no_status(pod: _Pod, specs: Any, statuses: Sequence[Obj], is_init: bool) -> list[Finding]:
     """P6: a container of the spec the kubelet has not reported on yet.
 
     The kubelet reports every container of the spec once it reports any, so only a
-    pod with fewer statuses than containers can miss one.
+    pod with fewer statuses than containers can miss one (:func:`p6_containers`
+    asks only then).
     """
-    if not specs or len(specs) <= len(statuses):
-        return ()
     seen = {s.get("name") for s in statuses if is_map(s)}
     return [
         Finding("P6", _WAITING, f"{pod.subject(name, is_init)}: no status yet")
@@ -438,11 +453,9 @@ def _no_status(pod: _Pod, specs: Any, statuses: Sequence[Obj], is_init: bool) ->
     ]
 
 
-def _readiness_gates(pod: _Pod) -> Sequence[Finding]:
+def _readiness_gates(pod: _Pod) -> list[Finding]:
     """P6: a readiness gate (a load balancer's target health...) that is not True."""
-    gates = pod.spec.get("readinessGates")
-    if not gates:
-        return ()
+    gates = pod.spec.get("readinessGates") or ()
     findings = []
     for gate in gates:
         gate_type = gate.get("conditionType") if is_map(gate) else None
@@ -473,26 +486,24 @@ def p6_pod(pod: _Pod) -> Finding | None:
 # --------------------------------------------------------------------------- P7
 
 
-def ready_since(pod: _Pod) -> datetime | None:
-    """The latest of Ready's lastTransitionTime and every container's running.startedAt."""
-    ready = pod.ready or EMPTY
-    return latest_time([*pod.started, ready.get("lastTransitionTime")])
+def p7_stable(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Judged:
+    """P7: Ready without interruption for the stability window, else WAITING.
 
-
-def p7_stable(
-    pod: _Pod, since: datetime | None, now: datetime, policy: ReadinessPolicy
-) -> Finding | None:
-    """P7: Ready without interruption for the stability window."""
+    Ready since the latest of Ready's lastTransitionTime and every container's
+    running.startedAt. The last rule: a pod it passes is READY.
+    """
+    since = latest_time([*pod.started, (pod.ready or EMPTY).get("lastTransitionTime")])
     window = policy.min_stable_seconds
     if since is None:
         if window <= 0:
-            return None
+            return pod.report(_READY, f"{pod.name}: ready", None), ()
         text = f"{pod.name}: Ready, but no timestamp tells since when (window {dur(window)})"
-        return Finding("P7", _WAITING, text)
+        return pod.judged((Finding("P7", _WAITING, text),))
     stable = (now - since).total_seconds()
-    if stable >= window:
-        return None
-    return Finding("P7", _WAITING, f"{pod.name}: stabilizing {secs(stable)} of {dur(window)}")
+    if stable < window:
+        text = f"{pod.name}: stabilizing {secs(stable)} of {dur(window)}"
+        return pod.judged((Finding("P7", _WAITING, text),), since)
+    return pod.report(_READY, f"{pod.name}: ready for {int(stable)}s", None, since), ()
 
 
 # --------------------------------------------------------------------------- one pod
@@ -514,14 +525,7 @@ def judge_pod(obj: Obj, now: datetime, policy: ReadinessPolicy) -> Judged:
         findings.append(fallback)
     if findings:
         return pod.judged(findings)
-    since = ready_since(pod)
-    unstable = p7_stable(pod, since, now, policy)
-    if unstable is not None:
-        return pod.judged((unstable,), since)
-    if since is None:
-        return pod.report(_READY, f"{pod.name}: ready", None), ()
-    stable = int((now - since).total_seconds())
-    return pod.report(_READY, f"{pod.name}: ready for {stable}s", None, since), ()
+    return p7_stable(pod, now, policy)
 
 
 def evaluate_pod(pod: Obj, *, now: datetime, policy: ReadinessPolicy = DEFAULT_POLICY) -> Verdict:
