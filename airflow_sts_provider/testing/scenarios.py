@@ -144,6 +144,15 @@ def deployment(name: str, namespace: str, replicas: int, template: Obj) -> Obj:
     }
 
 
+def daemonset(name: str, namespace: str, template: Obj, *, labels: Obj | None = None) -> Obj:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels or {"app": name}},
+        "spec": {"selector": {"matchLabels": {"app": name}}, "template": template},
+    }
+
+
 def _new_image(image: str, behaviour: str | None = None) -> Callable[[Obj], None]:
     """A template change, as ``kubectl set image`` (plus a behaviour change) makes it."""
 
@@ -347,6 +356,35 @@ def _crashloop_deployment(ns: str, replicas: int | None) -> Plan:
     return Plan(objects=[("deployments", deployment(name, ns, replicas or 3, template))])
 
 
+def _healthy_daemonset(ns: str, replicas: int | None) -> Plan:
+    name = "healthy-daemonset"
+    return Plan(objects=[("daemonsets", daemonset(name, ns, _template(name)))])
+
+
+def _daemonset_rollout(ns: str, replicas: int | None) -> Plan:
+    name = "daemonset-rollout"
+    template = _template(name, behaviour="ready=2")
+    return Plan(
+        objects=[("daemonsets", daemonset(name, ns, template))],
+        steps=[
+            Step(
+                8,
+                f"pod template updated to {NEXT_IMAGE}: rolling one node at a time",
+                lambda api: api.patch("daemonsets", ns, name, _new_image(NEXT_IMAGE, "ready=2")),
+            )
+        ],
+    )
+
+
+def _daemonset_crashloop(ns: str, replicas: int | None) -> Plan:
+    name = "daemonset-crashloop"
+    template = _template(name)
+    template["metadata"]["annotations"] = {
+        f"{ANNOTATION}-node-node-2": "crash-after=1, exit-code=1, ready=3"
+    }
+    return Plan(objects=[("daemonsets", daemonset(name, ns, template))])
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -417,6 +455,21 @@ SCENARIOS: dict[str, Scenario] = {
             "crashloop-deployment",
             "a Deployment of 3 whose pods all crash-loop",
             _crashloop_deployment,
+        ),
+        Scenario(
+            "healthy-daemonset",
+            "a DaemonSet: one pod per node (3), all Ready within about 2 s",
+            _healthy_daemonset,
+        ),
+        Scenario(
+            "daemonset-rollout",
+            "a DaemonSet updated to a new image at 8 s, rolled one node at a time",
+            _daemonset_rollout,
+        ),
+        Scenario(
+            "daemonset-crashloop",
+            "a DaemonSet whose pod on node-2 crash-loops",
+            _daemonset_crashloop,
         ),
     )
 }
