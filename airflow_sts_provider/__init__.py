@@ -18,7 +18,8 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": "airflow-sts-provider",
         "name": "Kubernetes StatefulSet readiness",
         "description": (
-            "Sensors that wait until a StatefulSet, Deployment or Pod is really running "
+            "Sensors that wait until a StatefulSet, Deployment, DaemonSet, Pod, an operator's "
+            "custom resource or a whole release is really running "
             "(every pod current, Ready, not crashed, stable for a window) and fail fast "
             "when a rollout is broken."
         ),
@@ -48,6 +49,9 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_sts_provider.sensors.statefulset",
                     "airflow_sts_provider.sensors.deployment",
                     "airflow_sts_provider.sensors.pod",
+                    "airflow_sts_provider.sensors.daemonset",
+                    "airflow_sts_provider.sensors.resource",
+                    "airflow_sts_provider.sensors.workloads",
                 ],
             }
         ],
@@ -58,6 +62,9 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_sts_provider.triggers.statefulset",
                     "airflow_sts_provider.triggers.deployment",
                     "airflow_sts_provider.triggers.pod",
+                    "airflow_sts_provider.triggers.daemonset",
+                    "airflow_sts_provider.triggers.resource",
+                    "airflow_sts_provider.triggers.workloads",
                 ],
             }
         ],

@@ -15,6 +15,7 @@ __all__ = [
     "KubernetesPermissionError",
     "NotFoundError",
     "TransientKubernetesError",
+    "UnservedKindError",
 ]
 
 
@@ -66,3 +67,16 @@ class ConnectionConfigError(ValueError):
     Raised before any request: an unknown connection id, a ``kube_config_path`` that
     does not exist, a ``kube_config`` that is not a kubeconfig. Retrying cannot help.
     """
+
+
+class UnservedKindError(ValueError):
+    """The cluster does not serve this kind (its operator's CRD is not installed?)."""
+
+    def __init__(self, api_version: str, kind: str, detail: str) -> None:
+        super().__init__(
+            f"kind {kind!r} of API group {api_version!r} is not served by this cluster "
+            f"({detail}): is the operator that defines it installed, and are apiVersion and "
+            "kind spelled as in its CRD (`kubectl api-resources` lists them)?"
+        )
+        self.api_version = api_version
+        self.kind = kind

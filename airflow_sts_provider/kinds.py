@@ -5,13 +5,16 @@ so there is no ``if kind == ...`` anywhere else: adding a kind is adding a row
 here (plus its rules in :mod:`airflow_sts_provider.readiness`). A row says
 
 * where the workload lives in the API (group, version, plural);
-* what else one poke reads, each LISTed by the workload's own ``spec.selector``
-  (its pods; a Deployment's ReplicaSets too);
+* what else one poke reads, each LISTed by a label selector taken from the
+  workload (its own ``spec.selector`` for the built-in kinds): its pods, a
+  Deployment's ReplicaSets, a DaemonSet's ControllerRevisions;
 * which rules judge what was read;
 * which sensor and trigger class serve it (as import paths, so reading the table
   never imports Airflow).
 
-Stdlib only, like the rules.
+Custom resources of operators (Strimzi ``Kafka``, CloudNativePG ``Cluster``...)
+are rows made at run time by :func:`resource_kind`, once API discovery has said
+which plural serves the kind. Stdlib only, like the rules.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
 Obj = Mapping[str, Any]
 Judge = Callable[[Obj, Mapping[str, Sequence[Obj]], datetime, ReadinessPolicy], Verdict]
 
-__all__ = ["KINDS", "ApiResource", "Kind", "kind_of"]
+__all__ = ["KINDS", "WORKLOAD_KINDS", "ApiResource", "Kind", "kind_of", "resource_kind"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,14 @@ class ApiResource:
 
 PODS: Final = ApiResource("", "v1", "pods")
 REPLICASETS: Final = ApiResource("apps", "v1", "replicasets")
+CONTROLLERREVISIONS: Final = ApiResource("apps", "v1", "controllerrevisions")
+
+
+def spec_selector(workload: Obj) -> str:
+    """The workload's own ``spec.selector`` as a ``labelSelector`` string."""
+    spec = workload.get("spec")
+    selector = spec.get("selector") if isinstance(spec, Mapping) else None
+    return readiness.selector_to_label_selector(selector if isinstance(selector, Mapping) else {})
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class Kind:
     #: What the API server accepts as the name: a DNS subdomain (253), or a DNS label
     #: where the name ends up in a label value (a StatefulSet's pods carry it).
     max_name_length: int = 253
+    #: The label selector the related resources are listed by.
+    selector: Callable[[Obj], str] = spec_selector
 
 
 def _statefulset(
@@ -77,11 +90,26 @@ def _deployment(
     )
 
 
+def _daemonset(
+    workload: Obj, related: Mapping[str, Sequence[Obj]], now: datetime, policy: ReadinessPolicy
+) -> Verdict:
+    return readiness.evaluate_daemonset(
+        workload,
+        related["pods"],
+        now=now,
+        policy=policy,
+        revisions=related["controllerrevisions"],
+    )
+
+
 def _pod(
     workload: Obj, related: Mapping[str, Sequence[Obj]], now: datetime, policy: ReadinessPolicy
 ) -> Verdict:
     return readiness.evaluate_pod(workload, now=now, policy=policy)
 
+
+_SENSORS: Final = "airflow_sts_provider.sensors"
+_TRIGGERS: Final = "airflow_sts_provider.triggers"
 
 KINDS: Final[Mapping[str, Kind]] = {
     kind.name: kind
@@ -91,8 +119,8 @@ KINDS: Final[Mapping[str, Kind]] = {
             resource=ApiResource("apps", "v1", "statefulsets"),
             related=(PODS,),
             judge=_statefulset,
-            sensor="airflow_sts_provider.sensors.statefulset.StatefulSetRunningSensor",
-            trigger="airflow_sts_provider.triggers.statefulset.StatefulSetRunningTrigger",
+            sensor=f"{_SENSORS}.statefulset.StatefulSetRunningSensor",
+            trigger=f"{_TRIGGERS}.statefulset.StatefulSetRunningTrigger",
             max_name_length=63,
         ),
         Kind(
@@ -100,27 +128,75 @@ KINDS: Final[Mapping[str, Kind]] = {
             resource=ApiResource("apps", "v1", "deployments"),
             related=(REPLICASETS, PODS),
             judge=_deployment,
-            sensor="airflow_sts_provider.sensors.deployment.DeploymentRunningSensor",
-            trigger="airflow_sts_provider.triggers.deployment.DeploymentRunningTrigger",
+            sensor=f"{_SENSORS}.deployment.DeploymentRunningSensor",
+            trigger=f"{_TRIGGERS}.deployment.DeploymentRunningTrigger",
+        ),
+        Kind(
+            name="DaemonSet",
+            resource=ApiResource("apps", "v1", "daemonsets"),
+            related=(PODS, CONTROLLERREVISIONS),
+            judge=_daemonset,
+            sensor=f"{_SENSORS}.daemonset.DaemonSetRunningSensor",
+            trigger=f"{_TRIGGERS}.daemonset.DaemonSetRunningTrigger",
+            max_name_length=63,
         ),
         Kind(
             name="Pod",
             resource=PODS,
             related=(),
             judge=_pod,
-            sensor="airflow_sts_provider.sensors.pod.PodRunningSensor",
-            trigger="airflow_sts_provider.triggers.pod.PodRunningTrigger",
+            sensor=f"{_SENSORS}.pod.PodRunningSensor",
+            trigger=f"{_TRIGGERS}.pod.PodRunningTrigger",
         ),
     )
 }
 
+#: The kinds a release is made of, in the order a workloads gate reads them.
+WORKLOAD_KINDS: Final = ("StatefulSet", "Deployment", "DaemonSet")
 
-def kind_of(name: str) -> Kind:
+
+def kind_of(name: str | Kind) -> Kind:
     """The row for ``name``, or one clear error listing the kinds there are."""
+    if isinstance(name, Kind):
+        return name
     try:
         return KINDS[name]
     except KeyError:
         raise ValueError(f"unknown kind {name!r}; expected one of {', '.join(KINDS)}") from None
+
+
+def resource_kind(
+    resource: ApiResource,
+    kind: str,
+    *,
+    condition: str = "Ready",
+    failure_reasons: Sequence[str] = (),
+    pod_selector: str | None = None,
+) -> Kind:
+    """A row for a custom resource judged by its conditions (and, optionally, its pods)."""
+    reasons = tuple(failure_reasons)
+
+    def judge(
+        obj: Obj, related: Mapping[str, Sequence[Obj]], now: datetime, policy: ReadinessPolicy
+    ) -> Verdict:
+        return readiness.evaluate_resource(
+            obj,
+            related.get("pods", ()),
+            now=now,
+            policy=policy,
+            condition=condition,
+            failure_reasons=reasons,
+        )
+
+    return Kind(
+        name=kind,
+        resource=resource,
+        related=(PODS,) if pod_selector else (),
+        judge=judge,
+        sensor=f"{_SENSORS}.resource.ResourceRunningSensor",
+        trigger=f"{_TRIGGERS}.resource.ResourceRunningTrigger",
+        selector=lambda _obj: pod_selector or "",
+    )
 
 
 def import_class(path: str) -> Any:

@@ -12,16 +12,16 @@ skipped, anything else propagates to the hook's caller.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from airflow_sts_provider import readiness
 from airflow_sts_provider.exceptions import (
     ContinueExpiredError,
     KubernetesApiCallError,
     NotFoundError,
+    UnservedKindError,
 )
 from airflow_sts_provider.hooks.events import (
     EVENTS_PER_POD,
@@ -32,7 +32,7 @@ from airflow_sts_provider.hooks.events import (
 )
 from airflow_sts_provider.hooks.paging import Pager
 from airflow_sts_provider.hooks.wire import Obj, Request
-from airflow_sts_provider.kinds import ApiResource, Kind
+from airflow_sts_provider.kinds import ApiResource, Kind, spec_selector
 from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
 from airflow_sts_provider.reporting import not_found_verdict
 
@@ -77,8 +77,7 @@ def name_of(obj: Mapping[str, Any]) -> str:
 
 def label_selector(workload: Mapping[str, Any]) -> str:
     """The workload's own ``spec.selector`` as a ``labelSelector`` string."""
-    selector = (workload.get("spec") or {}).get("selector") or {}
-    return readiness.selector_to_label_selector(selector)
+    return spec_selector(workload)
 
 
 def request_for(
@@ -153,7 +152,7 @@ def watch_plan(kind: Kind, name: str, namespace: str) -> Plan[tuple[Picture, lis
     by_name = {"fieldSelector": f"metadata.name={name}"}
     version = (picture.workload.get("metadata") or {}).get("resourceVersion")
     watches = [Watch(WORKLOAD, request_for("watch", kind.resource, namespace), by_name, version)]
-    selector = {"labelSelector": label_selector(picture.workload)}
+    selector = {"labelSelector": kind.selector(picture.workload)}
     for resource in kind.related:
         request = request_for("list", resource, namespace)
         listing = yield Read(request, selector, paged=True)
@@ -195,6 +194,51 @@ def list_plan(read: Read, limit: int) -> Plan[Listing]:
             continue
         pager.add(page)
     return Listing(pager.items, pager.resource_version, pager.pages)
+
+
+def workloads_plan(kinds: Sequence[Kind], selector: str, namespace: str) -> Plan[list[Picture]]:
+    """Every workload of ``kinds`` matching ``selector``, each with what its kind reads.
+
+    One paged LIST per kind by the release's selector (``app.kubernetes.io/instance=``),
+    then, per workload found, the LISTs its own row names, by its own selector.
+    """
+    pictures: list[Picture] = []
+    for kind in kinds:
+        request = request_for("list", kind.resource, namespace)
+        listing = yield Read(request, {"labelSelector": selector}, paged=True)
+        for workload in listing.items:
+            picture = Picture(kind, name_of(workload), namespace, workload)
+            related = {"labelSelector": kind.selector(workload)}
+            for resource in kind.related:
+                found = yield Read(request_for("list", resource, namespace), related, paged=True)
+                picture.related[resource.plural] = {name_of(obj): obj for obj in found.items}
+            pictures.append(picture)
+    return pictures
+
+
+def discovery_plan(api_version: str, kind: str) -> Plan[ApiResource]:
+    """The resource that serves ``kind`` in ``api_version``, from API discovery, never guessed.
+
+    Plurals are not derivable from kinds (``Kafka`` -> ``kafkas``, ``Policy`` ->
+    ``policies``, CRDs may choose anything), so ask the API server, as kubectl does.
+    """
+    group, _, version = api_version.rpartition("/")
+    path = f"/apis/{group}/{version}" if group else f"/api/{version}"
+    request = Request("get", "discovery", None, None, group, version, raw_path=path)
+    try:
+        listing = yield Read(request)
+    except NotFoundError:
+        raise UnservedKindError(
+            api_version, kind, f"the API group {api_version} is not served"
+        ) from None
+    for entry in listing.get("resources") or ():
+        if (
+            isinstance(entry, Mapping)
+            and entry.get("kind") == kind
+            and "/" not in str(entry.get("name"))
+        ):
+            return ApiResource(group, version, str(entry["name"]))
+    raise UnservedKindError(api_version, kind, f"{api_version} serves no kind {kind}")
 
 
 def absence_plan(kind: Kind, name: str, namespace: str) -> Plan[str]:

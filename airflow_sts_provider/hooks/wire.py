@@ -49,6 +49,8 @@ class Request:
     name: str | None = None
     group: str | None = None  # None: the resource's usual group ("" core, "apps")
     version: str = "v1"
+    #: A path of its own (discovery: ``/apis/kafka.strimzi.io/v1beta2``), else built.
+    raw_path: str | None = None
 
     @property
     def api_group(self) -> str:
@@ -68,6 +70,8 @@ class Request:
 
         Without a namespace the resource is cluster-scoped (``/api/v1/namespaces/ns``).
         """
+        if self.raw_path:
+            return self.raw_path
         prefix = f"/apis/{self.api_group}/{self.version}" if self.api_group else "/api/v1"
         scope = f"/namespaces/{self.namespace}" if self.namespace else ""
         path = f"{prefix}{scope}/{self.resource}"
@@ -75,7 +79,9 @@ class Request:
 
     def as_verb(self, verb: str) -> Request:
         """The same target for another verb (``watch`` after ``list``)."""
-        return Request(verb, self.resource, self.namespace, self.name, self.group, self.version)
+        return Request(
+            verb, self.resource, self.namespace, self.name, self.group, self.version, self.raw_path
+        )
 
 
 def status_message(body: bytes | str | None) -> str:

@@ -18,7 +18,7 @@ import asyncio
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -57,12 +57,14 @@ from airflow_sts_provider.hooks.reads import (
     Watch,
     absence_plan,
     arun_plan,
+    discovery_plan,
     events_plan,
     list_plan,
     poke_plan,
     request_for,
     run_plan,
     watch_plan,
+    workloads_plan,
 )
 from airflow_sts_provider.hooks.retry import DEFAULT_RETRY, RetryPolicy
 from airflow_sts_provider.hooks.wire import (
@@ -73,8 +75,9 @@ from airflow_sts_provider.hooks.wire import (
     tls_failure,
     transient,
 )
-from airflow_sts_provider.kinds import kind_of
+from airflow_sts_provider.kinds import WORKLOAD_KINDS, ApiResource, Kind, kind_of, resource_kind
 from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
+from airflow_sts_provider.workloads import WorkloadsVerdict, combine
 
 __all__ = ["AsyncWorkloadHook", "ReadStats", "WorkloadHook"]
 
@@ -143,6 +146,7 @@ class _Settings:
         self.page_limit = page_limit
         self.retry = RetryPolicy(retries=transient_retries)
         self._warned: set[str] = set()
+        self._discovered: dict[tuple[str, str], ApiResource] = {}
 
     @property
     def transient_retries(self) -> int:
@@ -189,7 +193,7 @@ class WorkloadHook(_Settings, KubernetesHook):
 
     def get_workload_readiness(
         self,
-        kind: str,
+        kind: str | Kind,
         name: str,
         namespace: str | None = None,
         policy: ReadinessPolicy | None = None,
@@ -211,7 +215,57 @@ class WorkloadHook(_Settings, KubernetesHook):
         verdict = picture.judge(self._now(clock), policy or ReadinessPolicy())
         return run_plan(events_plan(verdict, picture, self._warn_once), answer)
 
-    def explain_absence(self, kind: str, name: str, namespace: str | None = None) -> str:
+    def resolve_kind(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        condition: str = "Ready",
+        failure_reasons: Sequence[str] = (),
+        pod_selector: str | None = None,
+    ) -> Kind:
+        """The row for a custom resource; its plural from API discovery, cached per hook.
+
+        :raises UnservedKindError: the cluster does not serve ``kind`` in ``api_version``.
+        """
+        key = (api_version, kind)
+        if key not in self._discovered:
+            clock = ServerClock()
+            plan = discovery_plan(api_version, kind)
+            self._discovered[key] = run_plan(plan, lambda step: self._answer(step, clock))
+        return resource_kind(
+            self._discovered[key],
+            kind,
+            condition=condition,
+            failure_reasons=failure_reasons,
+            pod_selector=pod_selector,
+        )
+
+    def get_workloads_readiness(
+        self,
+        label_selector: str,
+        kinds: Sequence[str] = WORKLOAD_KINDS,
+        namespace: str | None = None,
+        policy: ReadinessPolicy | None = None,
+    ) -> WorkloadsVerdict:
+        """Every workload of ``kinds`` matching ``label_selector``, each judged by its rules."""
+        rows = [kind_of(kind) for kind in kinds]
+        self.api_client  # noqa: B018 - the connection first: its mistakes get one clear line
+        ns = self.resolve_namespace(namespace)
+        clock = ServerClock()
+        self.last_stats = ReadStats()
+
+        def answer(step: Read) -> Any:
+            return self._answer(step, clock)
+
+        pictures = run_plan(workloads_plan(rows, label_selector, ns), answer)
+        now, rules = self._now(clock), policy or ReadinessPolicy()
+        verdicts = [
+            run_plan(events_plan(p.judge(now, rules), p, self._warn_once), answer) for p in pictures
+        ]
+        return combine(label_selector, ns, verdicts)
+
+    def explain_absence(self, kind: str | Kind, name: str, namespace: str | None = None) -> str:
         """Why ``name`` is not found: a namespace that does not exist, or the closest names."""
         clock = ServerClock()
         plan = absence_plan(kind_of(kind), name, self.resolve_namespace(namespace))
@@ -403,7 +457,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
     # ------------------------------------------------------------------ reads
 
     async def read_picture(
-        self, kind: str, name: str, namespace: str
+        self, kind: str | Kind, name: str, namespace: str
     ) -> tuple[Picture, list[Watch]]:
         """A watch cycle's starting point: everything listed, and what to watch from where."""
         return await arun_plan(watch_plan(kind_of(kind), name, namespace), self._answer)
@@ -416,7 +470,35 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         except NotFoundError:
             picture.workload = None
 
-    async def explain_absence(self, kind: str, name: str, namespace: str) -> str:
+    async def resolve_kind(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        condition: str = "Ready",
+        failure_reasons: Sequence[str] = (),
+        pod_selector: str | None = None,
+    ) -> Kind:
+        """:meth:`WorkloadHook.resolve_kind` for the triggers (discovery cached per hook)."""
+        key = (api_version, kind)
+        if key not in self._discovered:
+            self._discovered[key] = await arun_plan(discovery_plan(api_version, kind), self._answer)
+        return resource_kind(
+            self._discovered[key],
+            kind,
+            condition=condition,
+            failure_reasons=failure_reasons,
+            pod_selector=pod_selector,
+        )
+
+    async def read_workloads(
+        self, label_selector: str, kinds: Sequence[str], namespace: str
+    ) -> list[Picture]:
+        """Every workload of ``kinds`` matching ``label_selector``, with what each kind reads."""
+        plan = workloads_plan([kind_of(kind) for kind in kinds], label_selector, namespace)
+        return await arun_plan(plan, self._answer)
+
+    async def explain_absence(self, kind: str | Kind, name: str, namespace: str) -> str:
         """:meth:`WorkloadHook.explain_absence` for the triggers."""
         return await arun_plan(absence_plan(kind_of(kind), name, namespace), self._answer)
 

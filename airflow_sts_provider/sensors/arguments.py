@@ -103,3 +103,18 @@ def check_namespace(value: Any, *, rendered: bool) -> None:
             "letters, digits or '-', starting and ending with a letter or digit, or leave it "
             "unset to use the connection's namespace (else 'default')"
         )
+
+
+def check_label_selector(
+    argument: str, value: Any, *, rendered: bool, required: bool = False
+) -> None:
+    """A ``labelSelector`` string such as ``app.kubernetes.io/instance=kafka``."""
+    if value is None and not required:
+        return
+    if is_template(value) and not rendered:
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"{argument} must be a label selector, got {value!r}; e.g. "
+            f"{argument}='app.kubernetes.io/instance=kafka'"
+        )

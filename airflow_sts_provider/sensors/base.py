@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
@@ -26,8 +26,9 @@ from airflow_sts_provider.exceptions import (
     ConnectionConfigError,
     KubernetesPermissionError,
     TransientKubernetesError,
+    UnservedKindError,
 )
-from airflow_sts_provider.kinds import kind_of
+from airflow_sts_provider.kinds import Kind, import_class, kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
 from airflow_sts_provider.reporting import (
     failure_message,
@@ -88,7 +89,8 @@ class WorkloadRunningSensor(BaseSensorOperator):
     ``"reschedule"`` so no worker slot is held while waiting.
     """
 
-    kind: ClassVar[str]
+    #: The kinds-table row it serves; a resource sensor sets its own per instance.
+    kind: str
     template_fields: Sequence[str] = (
         "name",
         "namespace",
@@ -146,9 +148,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         At parse time (``rendered=False``) a templated value is checked later, after
         rendering; every other value is checked now, so a typo shows as an import error.
         """
-        check_name(
-            self.kind, self.name, rendered=rendered, max_length=kind_of(self.kind).max_name_length
-        )
+        self._check_target(rendered=rendered)
         check_namespace(self.namespace, rendered=rendered)
         if not isinstance(self.kubernetes_conn_id, str) or not self.kubernetes_conn_id:
             raise ValueError(
@@ -169,6 +169,17 @@ class WorkloadRunningSensor(BaseSensorOperator):
             convert = as_count if argument == "max_restarts" else as_seconds
             knobs[argument] = convert(argument, value)
         return None if pending else ReadinessPolicy(**knobs)
+
+    def _check_target(self, *, rendered: bool) -> None:
+        """What the sensor waits for: here a name of the kind's row."""
+        check_name(self.kind, self.name, rendered=rendered, max_length=self._max_name_length())
+
+    def _max_name_length(self) -> int:
+        return kind_of(self.kind).max_name_length
+
+    def _row(self) -> Kind:
+        """The kinds-table row this sensor judges by (a resource sensor's comes from discovery)."""
+        return kind_of(self.kind)
 
     def _check_timing(self) -> None:
         """A poke interval longer than the timeout means the sensor pokes once, then times out."""
@@ -204,11 +215,11 @@ class WorkloadRunningSensor(BaseSensorOperator):
         """READY -> done with the report as XCom; FAILED -> fail (or wait); else poke again."""
         policy = self.policy
         try:
-            verdict = self.hook.get_workload_readiness(self.kind, self.name, self.namespace, policy)
+            verdict = self._read(policy)
         except TransientKubernetesError as exc:
             self.log.warning("Kubernetes API unavailable, not done this poke: %s", exc)
             return PokeReturnValue(is_done=False)
-        except (KubernetesPermissionError, ConnectionConfigError) as exc:
+        except (KubernetesPermissionError, ConnectionConfigError, UnservedKindError) as exc:
             raise AirflowFailException(str(exc)) from exc
         self.log_verdict(verdict)
         if verdict.state is State.READY:
@@ -224,6 +235,10 @@ class WorkloadRunningSensor(BaseSensorOperator):
             )
         self._give_up_if_overdue(context, verdict)
         return PokeReturnValue(is_done=False, xcom_value=verdict.to_dict())
+
+    def _read(self, policy: ReadinessPolicy) -> Verdict:
+        """One poke's reads and judgement, by the hook."""
+        return self.hook.get_workload_readiness(self._row(), self.name, self.namespace, policy)
 
     def _give_up_if_overdue(self, context: Context, verdict: Verdict) -> None:
         """Say *why* when the wait ends: the name that never appeared, the last verdict.
@@ -245,7 +260,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
 
     def _explain_absence(self, verdict: Verdict) -> str:
         try:
-            return self.hook.explain_absence(self.kind, self.name, self.namespace)
+            return self.hook.explain_absence(self._row(), self.name, self.namespace)
         except Exception:  # the explanation is a courtesy; never let it hide the failure
             return verdict.reason
 
@@ -310,20 +325,22 @@ class WorkloadRunningSensor(BaseSensorOperator):
 
     def _trigger(self, first: dict[str, Any] | None = None) -> WorkloadRunningTrigger:
         """The trigger of this kind, handed the first poke's verdict for its timeout message."""
-        from airflow_sts_provider.triggers.base import trigger_for
+        cls: type[WorkloadRunningTrigger] = import_class(self._row().trigger)
+        return cls(**self._trigger_kwargs(first))
 
-        return trigger_for(
-            self.kind,
-            name=self.name,
-            namespace=self.hook.resolve_namespace(self.namespace),
-            kubernetes_conn_id=self.kubernetes_conn_id,
+    def _trigger_kwargs(self, first: dict[str, Any] | None) -> dict[str, Any]:
+        """What the triggerer needs: no credential (the connection goes by id)."""
+        return {
+            "name": self.name,
+            "namespace": self.hook.resolve_namespace(self.namespace),
+            "kubernetes_conn_id": self.kubernetes_conn_id,
             **self.hook.trigger_connection_kwargs(),
-            policy=asdict(self.policy),
-            fail_fast=self.fail_fast,
-            check_interval=max(float(self.poke_interval), 1.0),
-            deadline=time.time() + float(self.timeout),
-            first_verdict=_summary(first),
-        )
+            "policy": asdict(self.policy),
+            "fail_fast": self.fail_fast,
+            "check_interval": max(float(self.poke_interval), 1.0),
+            "deadline": time.time() + float(self.timeout),
+            "first_verdict": _summary(first),
+        }
 
 
 def _summary(verdict: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ import math
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -34,11 +34,12 @@ from airflow_sts_provider.exceptions import (
     KubernetesApiCallError,
     KubernetesPermissionError,
     TransientKubernetesError,
+    UnservedKindError,
 )
 from airflow_sts_provider.hooks.reads import Picture, Watch
 from airflow_sts_provider.hooks.wire import error_for_status
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
-from airflow_sts_provider.kinds import import_class, kind_of
+from airflow_sts_provider.kinds import Kind, import_class, kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
 from airflow_sts_provider.reporting import failure_message, summary_line, where
 
@@ -92,7 +93,8 @@ class WorkloadRunningTrigger(BaseTrigger):
     :param config_dict: deprecated likewise (a kubeconfig in clear in the metadata DB).
     """
 
-    kind: ClassVar[str] = "StatefulSet"
+    #: The kinds-table row it serves; a resource trigger sets its own per instance.
+    kind: str = "StatefulSet"
 
     def __init__(
         self,
@@ -192,7 +194,7 @@ class WorkloadRunningTrigger(BaseTrigger):
                 delay = self._bounded(hook.retry.delay(failures, exc.retry_after))
                 self.log.warning("Kubernetes API unavailable (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
-            except KubernetesApiCallError as exc:
+            except (KubernetesApiCallError, UnservedKindError) as exc:
                 return self._event("error", str(exc))
             if self._past_deadline():
                 return self._timeout_event()
@@ -201,7 +203,7 @@ class WorkloadRunningTrigger(BaseTrigger):
 
     async def _cycle(self, hook: AsyncWorkloadHook) -> dict[str, Any] | None:
         """List, then watch and judge until decided (an event dict) or the watch must restart."""
-        picture, watches = await hook.read_picture(self.kind, self.name, self.namespace)
+        picture, watches = await hook.read_picture(await self._row(hook), self.name, self.namespace)
         if picture.workload is None:
             self._remember(picture.judge(hook.clock.now(), self._readiness_policy))
             if self._past_deadline():
@@ -216,6 +218,10 @@ class WorkloadRunningTrigger(BaseTrigger):
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _row(self, hook: AsyncWorkloadHook) -> Kind:
+        """The kinds-table row to judge by (a resource trigger's comes from discovery)."""
+        return kind_of(self.kind)
 
     async def _judge_until_decided(
         self, hook: AsyncWorkloadHook, picture: Picture, queue: asyncio.Queue[_Item]

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from airflow_sts_provider.exceptions import ContinueExpiredError
+from airflow_sts_provider.exceptions import ContinueExpiredError, UnservedKindError
 from airflow_sts_provider.hooks.statefulset import (
     KubernetesApiCallError,
     KubernetesPermissionError,
@@ -500,8 +500,55 @@ def test_explain_absence(
 def test_explain_absence_says_less_when_the_identity_may_not_list(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    role = (REPO / "example_dags" / "k8s" / "rbac.yaml").read_text()
+    role = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: get-only, namespace: default}
+rules:
+  - {apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get", "watch"]}
+  - {apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"]}
+"""
     with EmulatedCluster(speed=20, role=role) as locked:
         hook = connect(monkeypatch, kube_config=locked.kubeconfig)
         text = hook.explain_absence("StatefulSet", "slow-strat", "default")
     assert text.startswith("statefulset default/slow-strat not found (this identity may not list")
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind", "words"),
+    [
+        (
+            "kafka.strimzi.io/v1beta2",
+            "Kafka",
+            "the API group kafka.strimzi.io/v1beta2 is not served",
+        ),
+        ("apps/v1", "Kafka", "apps/v1 serves no kind Kafka"),
+    ],
+    ids=["an operator whose CRD is not installed", "a kind its group does not have"],
+)
+def test_a_kind_the_cluster_does_not_serve_is_one_clear_error(
+    cluster: EmulatedCluster,
+    monkeypatch: pytest.MonkeyPatch,
+    api_version: str,
+    kind: str,
+    words: str,
+) -> None:
+    hook = connect(monkeypatch, kube_config=cluster.kubeconfig)
+    with pytest.raises(UnservedKindError) as info:
+        hook.resolve_kind(api_version, kind)
+    assert words in str(info.value)
+    assert f"kind {kind!r} of API group {api_version!r} is not served" in str(info.value)
+
+
+def test_the_plural_comes_from_discovery_once_per_hook(
+    cluster: EmulatedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = connect(monkeypatch, kube_config=cluster.kubeconfig)
+    row = hook.resolve_kind("apps/v1", "DaemonSet")
+    assert row.resource.plural == "daemonsets"
+    before = hook.last_stats.requests
+    hook.resolve_kind("apps/v1", "DaemonSet")
+    assert hook.last_stats.requests == before  # cached: no second discovery request

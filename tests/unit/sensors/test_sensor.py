@@ -25,11 +25,14 @@ from airflow_sts_provider.exceptions import (
 )
 from airflow_sts_provider.readiness import PodReport, ReadinessPolicy, State, Verdict
 from airflow_sts_provider.reporting import not_found_verdict
+from airflow_sts_provider.sensors.daemonset import DaemonSetRunningSensor
+from airflow_sts_provider.sensors.resource import ResourceRunningSensor
 from airflow_sts_provider.sensors.statefulset import (
     DeploymentRunningSensor,
     PodRunningSensor,
     StatefulSetRunningSensor,
 )
+from airflow_sts_provider.sensors.workloads import WorkloadsRunningSensor
 
 NOW = datetime(2026, 11, 3, 12, 0, 0, tzinfo=UTC)
 
@@ -97,8 +100,8 @@ class StubHook:
             raise answer
         return answer
 
-    def explain_absence(self, kind: str, name: str, namespace: str | None) -> str:
-        return f"{kind.lower()} {namespace}/{name} not found: did you mean `web-1`?"
+    def explain_absence(self, kind: Any, name: str, namespace: str | None) -> str:
+        return f"{kind.name.lower()} {namespace}/{name} not found: did you mean `web-1`?"
 
 
 def sensor_with(*answers: Verdict | Exception, **kwargs: Any) -> StatefulSetRunningSensor:
@@ -369,3 +372,56 @@ def test_a_name_that_never_appears_fails_after_its_grace_suggesting_the_closest_
     text = str(info.value)
     assert "statefulset shop/web not found: did you mean `web-1`?" in text
     assert "not_found_grace_seconds=0" in text
+
+
+# --------------------------------------------------------------------------- the other kinds
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "message"),
+    [
+        (
+            "resource",
+            {"api_version": "", "kind": "Kafka", "name": "kafka"},
+            "api_version must be a non-empty string",
+        ),
+        (
+            "resource",
+            {
+                "api_version": "kafka.strimzi.io/v1beta2",
+                "kind": "Kafka",
+                "name": "kafka",
+                "failure_reasons": (3,),
+            },
+            "failure_reasons must be strings",
+        ),
+        ("workloads", {"label_selector": ""}, "label_selector must be a label selector"),
+        ("workloads", {"label_selector": "app=x", "kinds": ("Pod",)}, "kinds must name workload"),
+        ("daemonset", {"name": "a" * 64}, "use at most 63"),
+    ],
+    ids=[
+        "a resource sensor without an apiVersion",
+        "failure reasons that are not strings",
+        "a release gate without a selector",
+        "a release gate over pods",
+        "a DaemonSet name longer than its pods' labels allow",
+    ],
+)
+def test_the_other_sensors_check_their_arguments_when_parsed(
+    cls: str, kwargs: dict[str, Any], message: str
+) -> None:
+    sensor = {
+        "resource": ResourceRunningSensor,
+        "workloads": WorkloadsRunningSensor,
+        "daemonset": DaemonSetRunningSensor,
+    }[cls]
+    with pytest.raises(ValueError, match=message):
+        sensor(task_id="wait", **kwargs)
+
+
+def test_the_resource_and_release_sensors_template_their_selectors() -> None:
+    assert "pod_selector" in ResourceRunningSensor.template_fields
+    assert "label_selector" in WorkloadsRunningSensor.template_fields
+    gate = WorkloadsRunningSensor(task_id="gate", label_selector="app.kubernetes.io/instance=x")
+    assert gate.mode == "reschedule"
+    assert gate.kinds == ("StatefulSet", "Deployment", "DaemonSet")

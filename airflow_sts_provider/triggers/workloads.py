@@ -1,0 +1,102 @@
+"""Deferrable mode for a release: re-read every workload of the selector, judge, repeat.
+
+The workloads of a release are not known in advance (a deploy may add one), so this
+trigger does not hold a watch per workload: every ``check_interval`` (and sooner,
+when a stability window is about to close) it makes the same reads as a poke in the
+triggerer and judges them with the same rules. It fires the same one event as the
+other triggers, with the release's report as ``verdict``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from airflow_sts_provider.exceptions import (
+    KubernetesApiCallError,
+    KubernetesPermissionError,
+    TransientKubernetesError,
+)
+from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
+from airflow_sts_provider.readiness import State
+from airflow_sts_provider.triggers.base import WorkloadRunningTrigger, seconds_until_change
+from airflow_sts_provider.workloads import WorkloadsVerdict, combine, release_failure
+
+__all__ = ["WorkloadsRunningTrigger"]
+
+
+class WorkloadsRunningTrigger(WorkloadRunningTrigger):
+    """Fire once when every workload matching ``label_selector`` is READY (or one FAILED).
+
+    :param label_selector: the release's selector.
+    :param kinds: the kinds that make up the release.
+    Every other argument is :class:`WorkloadRunningTrigger`'s (``name`` excepted).
+    """
+
+    kind = "Workloads"
+
+    def __init__(self, *, label_selector: str, kinds: list[str], **kwargs: Any) -> None:
+        super().__init__(name=label_selector, **kwargs)
+        self.label_selector = label_selector
+        self.kinds = list(kinds)
+        self._release: WorkloadsVerdict | None = None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """The base arguments, the selector in place of a name."""
+        classpath, kwargs = super().serialize()
+        kwargs.pop("name")
+        kwargs.update(label_selector=self.label_selector, kinds=self.kinds)
+        return classpath, kwargs
+
+    async def _wait(self) -> dict[str, Any]:
+        hook = self.hook()
+        failures = 0
+        while not self._past_deadline():
+            try:
+                async with hook.session():
+                    release = await self._judge(hook)
+            except (KubernetesPermissionError, KubernetesApiCallError) as exc:
+                if not isinstance(exc, TransientKubernetesError):
+                    return self._event("error", str(exc))
+                failures += 1
+                await asyncio.sleep(self._bounded(hook.retry.delay(failures, exc.retry_after)))
+                continue
+            failures = 0
+            if release.state is State.READY:
+                return self._release_event("success", f"Workloads {release.reason}")
+            if release.state is State.FAILED and self.fail_fast:
+                return self._release_event("failed", release.reason)
+            await asyncio.sleep(self._bounded(self._wake(hook, release)))
+        return self._release_event("timeout", "Sensor has timed out")
+
+    async def _judge(self, hook: AsyncWorkloadHook) -> WorkloadsVerdict:
+        pictures = await hook.read_workloads(self.label_selector, self.kinds, self.namespace)
+        now = hook.clock.now()
+        verdicts = [picture.judge(now, self._readiness_policy) for picture in pictures]
+        verdicts = [
+            await hook.with_events(v, p) if v.state is State.FAILED else v
+            for v, p in zip(verdicts, pictures, strict=True)
+        ]
+        self._release = combine(self.label_selector, self.namespace, verdicts)
+        self.log.info("Workloads %s: %s", self.label_selector, self._release.reason)
+        return self._release
+
+    def _wake(self, hook: AsyncWorkloadHook, release: WorkloadsVerdict) -> float:
+        soonest = self.check_interval
+        for verdict in release.workloads:
+            until = seconds_until_change(verdict, self._readiness_policy, hook.clock.now())
+            if until is not None:
+                soonest = min(soonest, until + 0.05)
+        return soonest
+
+    def _release_event(self, status: str, message: str) -> dict[str, Any]:
+        release = self._release
+        if status == "timeout" and release is not None:
+            message = f"Sensor has timed out: still {release.state.value.upper()}: {release.reason}"
+        if status == "failed" and release is not None:
+            message = release_failure(release)
+        return {
+            "status": status,
+            "verdict": release.to_dict() if release else None,
+            "message": message,
+        }
