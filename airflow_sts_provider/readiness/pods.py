@@ -66,8 +66,8 @@ class _Pod:
         "revision",
         "scheduled",
         "sidecars",
+        "since_stamps",
         "spec",
-        "started",
         "status",
         "unready",
         "unscheduled",
@@ -85,8 +85,7 @@ class _Pod:
         self.node = spec.get("nodeName")
         self.status = status = pod.get("status") or EMPTY
         self.phase = status.get("phase")
-        self.ready, scheduled = _conditions(status)
-        self.scheduled = scheduled
+        self.ready, self.scheduled = ready, scheduled = _conditions(status)
         self.unscheduled = scheduled is not None and scheduled.get("status") == "False"
         self.pod_ip = status.get("podIP")
         self.init_statuses = inits = status.get("initContainerStatuses") or ()
@@ -95,7 +94,9 @@ class _Pod:
         started: list[Any] = []  # running.startedAt of app and sidecar containers
         restarts = _scan(inits, sidecars, unready, started) if inits else 0
         self.restarts = restarts + _scan(apps, None, unready, started)
-        self.unready, self.started = unready, started
+        if ready is not None:
+            started.append(ready.get("lastTransitionTime"))
+        self.unready, self.since_stamps = unready, started  # P7 reads the latest of these
 
     def subject(self, cname: Any, is_init: bool) -> str:
         """How a container is named in a reason, so a person knows which one to look at.
@@ -492,7 +493,7 @@ def p7_stable(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Judged:
     Ready since the latest of Ready's lastTransitionTime and every container's
     running.startedAt. The last rule: a pod it passes is READY.
     """
-    since = latest_time([*pod.started, (pod.ready or EMPTY).get("lastTransitionTime")])
+    since = latest_time(pod.since_stamps)
     window = policy.min_stable_seconds
     if since is None:
         if window <= 0:
@@ -503,7 +504,10 @@ def p7_stable(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Judged:
     if stable < window:
         text = f"{pod.name}: stabilizing {secs(stable)} of {dur(window)}"
         return pod.judged((Finding("P7", _WAITING, text),), since)
-    return pod.report(_READY, f"{pod.name}: ready for {int(stable)}s", None, since), ()
+    reason = f"{pod.name}: ready for {int(stable)}s"
+    return PodReport(
+        pod.name, _READY, reason, since, pod.restarts, pod.revision, pod.pod_ip, pod.node
+    ), ()
 
 
 # --------------------------------------------------------------------------- one pod

@@ -155,26 +155,28 @@ def s9_s10_pods(s: _Set, pods: Sequence[Obj], now: datetime, policy: ReadinessPo
     look-alike of another owner cannot make the set look ready.
     """
     judged: dict[str, pod_rules.Judged] = {}
+    meta, judge = s.meta, pod_rules.judge_pod
     for pod in pods:
-        if is_controlled_by(pod, s.meta, "StatefulSet"):
-            report, rules = pod_rules.judge_pod(pod, now, policy)
-            judged[report.name] = report, rules
+        if is_controlled_by(pod, meta, "StatefulSet"):
+            found = judge(pod, now, policy)
+            judged[found[0].name] = found
     out = _Pods()
+    add, update, prefix = out.add, s.update_revision, f"{s.name}-"
     for index in range(s.desired):
-        name = f"{s.name}-{s.start + index}"
+        name = prefix + str(s.start + index)
         found = judged.pop(name, None)
         if found is None:
-            out.add(_missing_pod(name), ("S9",))
+            add(_missing_pod(name), ("S9",))
             continue
         report, rules = found
         if rules:
             rules = ("S10", *rules)
-        if report.revision != s.update_revision:
+        if report.revision != update:
             report, revision_rule = s8_s9_s12_revision(s, index, report, policy)
             rules += (revision_rule,) if revision_rule else ()
-        elif s.update_revision is not None:
+        elif update is not None:
             out.at_update += 1
-        out.add(report, rules)
+        add(report, rules)
     for name in sorted(judged):
         out.add(_extra_pod(s, judged[name][0]), ("S9",))
     return out
