@@ -158,8 +158,8 @@ def s9_s10_pods(s: _Set, pods: Sequence[Obj], now: datetime, policy: ReadinessPo
     meta, judge = s.meta, pod_rules.judge_pod
     for pod in pods:
         if is_controlled_by(pod, meta, "StatefulSet"):
-            found = judge(pod, now, policy)
-            judged[found[0].name] = found
+            one = judge(pod, now, policy)
+            judged[one[0].name] = one
     out = _Pods()
     add, update, prefix = out.add, s.update_revision, f"{s.name}-"
     for index in range(s.desired):
