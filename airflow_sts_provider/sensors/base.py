@@ -340,6 +340,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
             "check_interval": max(float(self.poke_interval), 1.0),
             "deadline": time.time() + float(self.timeout),
             "first_verdict": _summary(first),
+            "not_found_grace_seconds": float(self.not_found_grace_seconds),
         }
 
 

@@ -88,6 +88,8 @@ class WorkloadRunningTrigger(BaseTrigger):
     :param deadline: epoch seconds after which the trigger fires ``timeout``.
     :param first_verdict: state and reason of the sensor's first poke, so a trigger that
         never gets an answer still says what was last known.
+    :param not_found_grace_seconds: a workload still not found this long after the
+        trigger started fails (``fail_fast``), naming the closest existing names.
     :param connection_extras: deprecated, for triggers deferred by 0.1: extras in clear.
         Never sent any more; the triggerer resolves ``kubernetes_conn_id`` itself.
     :param config_dict: deprecated likewise (a kubeconfig in clear in the metadata DB).
@@ -110,6 +112,7 @@ class WorkloadRunningTrigger(BaseTrigger):
         check_interval: float = 30.0,
         deadline: float | None = None,
         first_verdict: dict[str, Any] | None = None,
+        not_found_grace_seconds: float | None = None,
         connection_extras: dict[str, Any] | None = None,
         config_dict: dict[str, Any] | None = None,
     ) -> None:
@@ -125,6 +128,8 @@ class WorkloadRunningTrigger(BaseTrigger):
         self.check_interval = max(float(check_interval), 0.1)
         self.deadline = deadline
         self.first_verdict = first_verdict
+        self.not_found_grace_seconds = not_found_grace_seconds
+        self._started = time.monotonic()
         self.connection_extras = connection_extras
         self.config_dict = config_dict
         self._readiness_policy = ReadinessPolicy(**self.policy)
@@ -152,6 +157,7 @@ class WorkloadRunningTrigger(BaseTrigger):
             "check_interval": self.check_interval,
             "deadline": self.deadline,
             "first_verdict": self.first_verdict,
+            "not_found_grace_seconds": self.not_found_grace_seconds,
         }
         for legacy in ("connection_extras", "config_dict"):
             if getattr(self, legacy) is not None:
@@ -208,6 +214,10 @@ class WorkloadRunningTrigger(BaseTrigger):
             self._remember(picture.judge(hook.clock.now(), self._readiness_policy))
             if self._past_deadline():
                 return self._timeout_event()
+            if self._past_not_found_grace():
+                explained = await hook.explain_absence(picture.kind, self.name, self.namespace)
+                grace = f"not_found_grace_seconds={self.not_found_grace_seconds:g}"
+                return self._event("failed", f"{explained} ({grace}): check the name and namespace")
             await asyncio.sleep(self._bounded(self.check_interval))
             return None
         queue: asyncio.Queue[_Item] = asyncio.Queue()
@@ -339,6 +349,10 @@ class WorkloadRunningTrigger(BaseTrigger):
     @staticmethod
     def _now() -> float:
         return time.time()
+
+    def _past_not_found_grace(self) -> bool:
+        grace = self.not_found_grace_seconds
+        return self.fail_fast and grace is not None and time.monotonic() - self._started > grace
 
     def _past_deadline(self) -> bool:
         return self.deadline is not None and self._now() >= self.deadline

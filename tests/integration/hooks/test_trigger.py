@@ -324,3 +324,13 @@ def test_a_workload_deleted_while_the_trigger_waits(
     assert event["status"] == status
     if fail_fast:
         assert "StatefulSet default/slow-start was deleted while waiting" in event["message"]
+
+
+def test_a_name_that_never_appears_fails_the_trigger_after_its_grace(
+    cluster: EmulatedCluster,
+) -> None:
+    cluster.apply_scenario("slow-start")
+    trigger = make(StatefulSetRunningTrigger, cluster, "slow-strat", not_found_grace_seconds=1)
+    event = fire(trigger)
+    assert event["status"] == "failed"
+    assert "did you mean `slow-start`?" in event["message"]
