@@ -240,8 +240,17 @@ def compose_reason(
 
 def in_table_order(rules: Iterable[str], order: Sequence[str]) -> tuple[str, ...]:
     """``rules`` once each, in the order of ``order`` (the rule tables that judged them)."""
-    rank = {rule: index for index, rule in enumerate(order)}
+    rank = _RANKS.get(order) if type(order) is tuple else None
+    if rank is None:
+        rank = {rule: index for index, rule in enumerate(order)}
+        if type(order) is tuple and len(_RANKS) < _MAX_RANKS:
+            _RANKS[order] = rank
     return tuple(sorted(set(rules), key=rank.__getitem__))
+
+
+# Each rule table's ranks, built once: every pod that is not ready asks for them.
+_RANKS: dict[Sequence[str], dict[str, int]] = {}
+_MAX_RANKS = 64
 
 
 _READY = State.READY
@@ -283,14 +292,15 @@ def workload_verdict(
     A FAILED finding (a workload being deleted) fails the verdict observed or not;
     ``order`` is the rule tables that judged it, for ``Verdict.rules``.
     """
-    pod_states = {report.state for report in pods.reports}
+    reports = tuple(pods.reports)
+    # ``pods.ready`` counts the READY reports: only a tally short of them holds others.
+    pod_states = {r.state for r in reports} - {_READY} if pods.ready < len(reports) else set()
     if any(f.state is State.FAILED for f in findings) or (observed and State.FAILED in pod_states):
         state = State.FAILED
-    elif findings or pod_states - {State.READY}:
+    elif findings or pod_states:
         state = State.WAITING
     else:
         state = State.READY
-    reports = tuple(pods.reports)
     found = tuple(findings)
     return Verdict(
         kind=kind,
