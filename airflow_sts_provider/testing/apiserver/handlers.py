@@ -280,7 +280,13 @@ class Api:
             render=render,
             initial_events=initial_events,
         )
-        return WatchReply(stream(self.store, spec, self.stopping))
+        reply = WatchReply(iter(()))
+
+        def client_gone() -> bool:  # late-bound: the server sets it once it streams
+            return reply.client_gone()
+
+        reply.events = stream(self.store, spec, self.stopping, client_gone)
+        return reply
 
     # -- writes --------------------------------------------------------------------------
     def _decode_object(self, req: ApiRequest, route: ResourceRequest, expect_kind: str) -> Obj:

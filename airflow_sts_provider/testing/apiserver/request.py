@@ -8,7 +8,7 @@ works on these, so handlers never touch sockets.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -99,6 +99,11 @@ class Reply:
 
 @dataclass
 class WatchReply:
-    """A streamed watch: each item is one ``{"type": ..., "object": ...}`` event."""
+    """A streamed watch: each item is one ``{"type": ..., "object": ...}`` event.
+
+    The server sets :attr:`client_gone` to a check of its connection; the stream asks
+    it while nothing happens, so a watch whose client hung up ends at once.
+    """
 
     events: Iterator[Obj]
+    client_gone: Callable[[], bool] = field(default=lambda: False)

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hmac
 import json
 import logging
+import select
 import socket
 import ssl
 import sys
@@ -450,6 +452,7 @@ class _Handler(BaseHTTPRequestHandler):
             stats.watch_closed()
 
     def _stream_watch(self, reply: WatchReply, decision: FaultDecision) -> None:
+        reply.client_gone = functools.partial(_peer_closed, self.connection)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Cache-Control", "no-cache, private")
@@ -486,6 +489,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _peer_closed(connection: socket.socket) -> bool:
+    """Whether the client has hung up a connection it should only be reading from.
+
+    A watch client sends nothing after its request, so readable means the end: EOF,
+    a reset, or a TLS alert (``close_notify``, record type 21). Peeks at the raw bytes,
+    below any TLS layer, and consumes nothing.
+    """
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        if not readable:
+            return False
+        head = socket.socket.recv(connection, 1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return head in (b"", b"\x15")
 
 
 def _fault_error(decision: FaultDecision, retry_after: int) -> ApiError:

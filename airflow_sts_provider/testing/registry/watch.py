@@ -47,8 +47,14 @@ class WatchSpec:
     initial_events: bool = False
 
 
-def stream(store: Store, spec: WatchSpec, stopping: threading.Event) -> Iterator[Obj]:
-    """Yield watch events until timeout, shutdown, or an in-band error."""
+def stream(
+    store: Store,
+    spec: WatchSpec,
+    stopping: threading.Event,
+    client_gone: Callable[[], bool] = lambda: False,
+) -> Iterator[Obj]:
+    """Yield watch events until timeout, shutdown, the client hanging up (``client_gone``,
+    asked at least every ``_POLL`` seconds), or an in-band error."""
     deadline = time.monotonic() + spec.timeout
     api_version, kind, _ = store.resources[spec.resource]
     first = True
@@ -108,7 +114,7 @@ def stream(store: Store, spec: WatchSpec, stopping: threading.Event) -> Iterator
             last_bookmark = now
             yield _bookmark(api_version, kind, last)
         remaining = deadline - now
-        if remaining <= 0:
+        if remaining <= 0 or client_gone():
             return
         wait = min(_POLL, remaining)
         if spec.bookmarks:
