@@ -147,10 +147,10 @@ def is_controlled_by(obj: Obj, owner_meta: Obj, owner_kind: str) -> bool:
     ref = controller_ref(obj)
     if ref is None:
         return False
-    owner_uid = owner_meta.get("uid")
+    owner_uid: str | None = owner_meta.get("uid")
     if owner_uid:
-        return bool(ref.get("uid") == owner_uid)
-    return bool(ref.get("kind") == owner_kind and ref.get("name") == owner_meta.get("name"))
+        return owner_uid == ref.get("uid")
+    return owner_kind == ref.get("kind") and ref.get("name") == owner_meta.get("name")
 
 
 def deletion_finding(rule: str, kind: str, meta: Obj) -> Finding | None:

@@ -126,11 +126,14 @@ class _Pod:
 
     def judged(self, findings: Sequence[Finding], ready_since: datetime | None = None) -> Judged:
         """Not ready: every failure, or else every wait, in the order the rules found them."""
+        if len(findings) == 1:  # the common case: one rule holds the pod back
+            (only,) = findings
+            return self.report(only.state, only.text, only.rule, ready_since), (only.rule,)
         decisive = [f for f in findings if f.state is _FAILED] or findings
         first = decisive[0]
-        reason = "; ".join(f.text for f in decisive)
+        reason = "; ".join([f.text for f in decisive])
         report = self.report(first.state, reason, first.rule, ready_since)
-        return report, in_table_order((f.rule for f in decisive), RULES)
+        return report, in_table_order([f.rule for f in decisive], RULES)
 
 
 def _scan(
@@ -318,12 +321,13 @@ def p4_restarts(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Sequence[F
     last = _last_termination(pod, now)
     if last is None:
         return ()
-    ago, is_init, status, exit_text = last
+    ago, is_init, status, terminated = last
     if ago > policy.restart_window_seconds:
         return ()
     told = _waiting(pod, is_init, status, now, policy)
     if told is not None and told.state is _FAILED:
         return ()
+    exit_text = _exit_text(terminated) if terminated else "exit details not reported"
     text = (
         f"{pod.subject(status.get('name'), is_init)}: {exit_text}, {secs(ago)} ago "
         f"({plural(pod.restarts, 'restart')}, {policy.max_restarts} tolerated)"
@@ -331,9 +335,14 @@ def p4_restarts(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Sequence[F
     return (Finding("P4", _FAILED, text),)
 
 
-def _last_termination(pod: _Pod, now: datetime) -> tuple[float, bool, Obj, str] | None:
-    """The most recent termination of any container: (seconds ago, is init, status, exit)."""
-    best: tuple[float, bool, Obj, str] | None = None
+Termination = tuple[float, bool, Obj, Obj | None]
+"""A container's last termination: seconds ago, is init, its status, and its
+``terminated`` state (None when the kubelet reported no exit details)."""
+
+
+def _last_termination(pod: _Pod, now: datetime) -> Termination | None:
+    """The most recent termination of any container."""
+    best: Termination | None = None
     for is_init, statuses in ((True, pod.init_statuses), (False, pod.app_statuses)):
         for status in statuses:
             plain_init = is_init and status.get("name") not in pod.sidecars
@@ -343,30 +352,34 @@ def _last_termination(pod: _Pod, now: datetime) -> tuple[float, bool, Obj, str] 
     return best
 
 
-def _termination(status: Obj, now: datetime, *, plain_init: bool) -> tuple[float, str] | None:
-    """A container's last termination: (seconds ago, exit text).
+def _termination(
+    status: Obj, now: datetime, *, plain_init: bool
+) -> tuple[float, Obj | None] | None:
+    """A container's last termination: (seconds ago, its ``terminated`` state or None).
 
     Both ``lastState.terminated`` (the previous instance) and ``state.terminated``
     (the current one, between crash and restart) count; an ordinary init container
     that completed with exit 0 did its job and is not a termination here. When the
     kubelet lost ``lastState`` (it does after a node restart), the start of the
-    current run of a restarted container is when the last restart happened.
+    current run of a restarted container is when the last restart happened (no
+    exit details then: None).
     """
     state = status.get("state") or EMPTY
-    best: tuple[float, str] | None = None
-    for terminated, current in (
-        ((status.get("lastState") or EMPTY).get("terminated"), False),
-        (state.get("terminated"), True),
-    ):
-        if not terminated or (current and plain_init and terminated.get("exitCode") == 0):
-            continue
-        ago = age(terminated.get("finishedAt"), now)
+    best: tuple[float, Obj | None] | None = None
+    previous = (status.get("lastState") or EMPTY).get("terminated")
+    if previous:
+        ago = age(previous.get("finishedAt"), now)
+        if ago is not None:
+            best = (ago, previous)
+    current = state.get("terminated")
+    if current and not (plain_init and current.get("exitCode") == 0):
+        ago = age(current.get("finishedAt"), now)
         if ago is not None and (best is None or ago < best[0]):
-            best = (ago, _exit_text(terminated))
+            best = (ago, current)
     if best is None and as_int(status.get("restartCount")) > 0:
         ago = age((state.get("running") or EMPTY).get("startedAt"), now)
         if ago is not None:
-            best = (ago, "exit details not reported")
+            best = (ago, None)
     return best
 
 
