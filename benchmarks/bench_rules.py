@@ -16,16 +16,25 @@ progress where a tenth of the pods are stabilizing, crash-looping or outdated
 
 A last line puts the rules in proportion: one whole poke of the largest set, the
 LIST body parsed with ``json.loads`` as the hook does, then judged.
+
+``--against FILE`` also times another version of the rules in the same process,
+on the same inputs, the two taking turns (best of ``--repeats``), for instance
+the single module before the rules became a package:
+
+    git show 1cbab87:airflow_sts_provider/readiness.py > /tmp/old_readiness.py
+    python benchmarks/bench_rules.py --against /tmp/old_readiness.py
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -356,6 +365,43 @@ def time_poke(size: int, repeats: int) -> tuple[float, float]:
     return parse, judge
 
 
+Evaluate = Callable[..., Any]
+
+
+def load_rules(path: str) -> Evaluate:
+    """``evaluate_statefulset`` of the rules module at ``path`` (another version of them)."""
+    spec = importlib.util.spec_from_file_location("rules_against", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while they build
+    spec.loader.exec_module(module)
+    evaluate: Evaluate = module.evaluate_statefulset
+    return evaluate
+
+
+def time_against(other: Evaluate, path: str, repeats: int) -> None:
+    """The largest size of both shapes, this version and ``other`` taking turns."""
+    print(f"\n{max(SIZES)} pods, this version against {path} (same process, taking turns):")
+    print(f"{'shape':<8} {'against ms':>10} {'this ms':>8} {'this/against':>12}")
+    for rolling in (False, True):
+        sts, pods = make_case(max(SIZES), rolling=rolling)
+        runs: dict[str, Evaluate] = {"against": other, "this": evaluate_statefulset}
+        best = dict.fromkeys(runs, float("inf"))
+        for run in runs.values():
+            run(sts, pods, now=NOW)  # warm-up
+        gc.collect()
+        for _ in range(repeats):
+            for key, run in runs.items():
+                start = time.perf_counter()
+                run(sts, pods, now=NOW)
+                best[key] = min(best[key], time.perf_counter() - start)
+        print(
+            f"{'rollout' if rolling else 'ready':<8} {best['against'] * 1e3:>10.2f} "
+            f"{best['this'] * 1e3:>8.2f} {best['this'] / best['against']:>12.3f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=21, help="timed runs per size")
@@ -364,6 +410,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=None,
         help="exit 1 when the best run of 5,000 pods takes longer than this (for CI use)",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="FILE",
+        default=None,
+        help="also time the rules module in FILE on the same inputs, taking turns",
     )
     args = parser.parse_args(argv)
 
@@ -383,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         f"A whole poke of {max(SIZES)} ready pods: json.loads {parse * 1e3:.0f} ms + rules "
         f"{judge * 1e3:.0f} ms; the rules are {judge / (parse + judge):.0%} of it."
     )
+    if args.against is not None:
+        time_against(load_rules(args.against), args.against, args.repeats)
     if args.max_ms is not None and worst * 1e3 > args.max_ms:
         print(f"FAIL: above --max-ms {args.max_ms}", file=sys.stderr)
         return 1

@@ -81,7 +81,7 @@ def latest_time(stamps: Sequence[Any]) -> datetime | None:
     """
     latest = None
     for stamp in stamps:
-        if not stamp or not isinstance(stamp, str):
+        if not isinstance(stamp, str) or not stamp:
             continue
         try:
             moment = _from_iso(stamp)
