@@ -289,11 +289,10 @@ def workload_verdict(
 ) -> Verdict:
     """Precedence: FAILED > WAITING > READY; an unobserved spec caps failing pods at WAITING.
 
-    A FAILED finding (a workload being deleted) fails the verdict observed or not;
-    ``order`` is the rule tables that judged it, for ``Verdict.rules``.
+    A FAILED finding (being deleted) fails it observed or not; ``order`` is the rule
+    tables that judged it; a tally with ``ready`` < its reports holds other states.
     """
     reports = tuple(pods.reports)
-    # ``pods.ready`` counts the READY reports: only a tally short of them holds others.
     pod_states = {r.state for r in reports} - {_READY} if pods.ready < len(reports) else set()
     if any(f.state is State.FAILED for f in findings) or (observed and State.FAILED in pod_states):
         state = State.FAILED
