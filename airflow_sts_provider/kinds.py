@@ -30,7 +30,15 @@ from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
 Obj = Mapping[str, Any]
 Judge = Callable[[Obj, Mapping[str, Sequence[Obj]], datetime, ReadinessPolicy], Verdict]
 
-__all__ = ["KINDS", "WORKLOAD_KINDS", "ApiResource", "Kind", "kind_of", "resource_kind"]
+__all__ = [
+    "KINDS",
+    "WORKLOAD_KINDS",
+    "ApiResource",
+    "Kind",
+    "ResourceSpec",
+    "kind_of",
+    "resource_kind",
+]
 
 
 @dataclass(frozen=True)
@@ -165,16 +173,19 @@ def kind_of(name: str | Kind) -> Kind:
         raise ValueError(f"unknown kind {name!r}; expected one of {', '.join(KINDS)}") from None
 
 
-def resource_kind(
-    resource: ApiResource,
-    kind: str,
-    *,
-    condition: str = "Ready",
-    failure_reasons: Sequence[str] = (),
-    pod_selector: str | None = None,
-) -> Kind:
+@dataclass(frozen=True)
+class ResourceSpec:
+    """A custom resource kind as a DAG names it, and how to judge it by its conditions."""
+
+    api_version: str
+    kind: str
+    condition: str = "Ready"
+    failure_reasons: tuple[str, ...] = ()
+    pod_selector: str | None = None
+
+
+def resource_kind(resource: ApiResource, spec: ResourceSpec) -> Kind:
     """A row for a custom resource judged by its conditions (and, optionally, its pods)."""
-    reasons = tuple(failure_reasons)
 
     def judge(
         obj: Obj, related: Mapping[str, Sequence[Obj]], now: datetime, policy: ReadinessPolicy
@@ -184,18 +195,18 @@ def resource_kind(
             related.get("pods", ()),
             now=now,
             policy=policy,
-            condition=condition,
-            failure_reasons=reasons,
+            condition=spec.condition,
+            failure_reasons=spec.failure_reasons,
         )
 
     return Kind(
-        name=kind,
+        name=spec.kind,
         resource=resource,
-        related=(PODS,) if pod_selector else (),
+        related=(PODS,) if spec.pod_selector else (),
         judge=judge,
         sensor=f"{_SENSORS}.resource.ResourceRunningSensor",
         trigger=f"{_TRIGGERS}.resource.ResourceRunningTrigger",
-        selector=lambda _obj: pod_selector or "",
+        selector=lambda _obj: spec.pod_selector or "",
     )
 
 

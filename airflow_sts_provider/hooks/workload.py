@@ -75,7 +75,14 @@ from airflow_sts_provider.hooks.wire import (
     tls_failure,
     transient,
 )
-from airflow_sts_provider.kinds import WORKLOAD_KINDS, ApiResource, Kind, kind_of, resource_kind
+from airflow_sts_provider.kinds import (
+    WORKLOAD_KINDS,
+    ApiResource,
+    Kind,
+    ResourceSpec,
+    kind_of,
+    resource_kind,
+)
 from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
 from airflow_sts_provider.workloads import WorkloadsVerdict, combine
 
@@ -215,31 +222,17 @@ class WorkloadHook(_Settings, KubernetesHook):
         verdict = picture.judge(self._now(clock), policy or ReadinessPolicy())
         return run_plan(events_plan(verdict, picture, self._warn_once), answer)
 
-    def resolve_kind(
-        self,
-        api_version: str,
-        kind: str,
-        *,
-        condition: str = "Ready",
-        failure_reasons: Sequence[str] = (),
-        pod_selector: str | None = None,
-    ) -> Kind:
+    def resolve_kind(self, spec: ResourceSpec) -> Kind:
         """The row for a custom resource; its plural from API discovery, cached per hook.
 
-        :raises UnservedKindError: the cluster does not serve ``kind`` in ``api_version``.
+        :raises UnservedKindError: the cluster does not serve ``spec.kind`` in its group.
         """
-        key = (api_version, kind)
+        key = (spec.api_version, spec.kind)
         if key not in self._discovered:
             clock = ServerClock()
-            plan = discovery_plan(api_version, kind)
+            plan = discovery_plan(spec.api_version, spec.kind)
             self._discovered[key] = run_plan(plan, lambda step: self._answer(step, clock))
-        return resource_kind(
-            self._discovered[key],
-            kind,
-            condition=condition,
-            failure_reasons=failure_reasons,
-            pod_selector=pod_selector,
-        )
+        return resource_kind(self._discovered[key], spec)
 
     def get_workloads_readiness(
         self,
@@ -470,26 +463,13 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         except NotFoundError:
             picture.workload = None
 
-    async def resolve_kind(
-        self,
-        api_version: str,
-        kind: str,
-        *,
-        condition: str = "Ready",
-        failure_reasons: Sequence[str] = (),
-        pod_selector: str | None = None,
-    ) -> Kind:
+    async def resolve_kind(self, spec: ResourceSpec) -> Kind:
         """:meth:`WorkloadHook.resolve_kind` for the triggers (discovery cached per hook)."""
-        key = (api_version, kind)
+        key = (spec.api_version, spec.kind)
         if key not in self._discovered:
-            self._discovered[key] = await arun_plan(discovery_plan(api_version, kind), self._answer)
-        return resource_kind(
-            self._discovered[key],
-            kind,
-            condition=condition,
-            failure_reasons=failure_reasons,
-            pod_selector=pod_selector,
-        )
+            plan = discovery_plan(spec.api_version, spec.kind)
+            self._discovered[key] = await arun_plan(plan, self._answer)
+        return resource_kind(self._discovered[key], spec)
 
     async def read_workloads(
         self, label_selector: str, kinds: Sequence[str], namespace: str

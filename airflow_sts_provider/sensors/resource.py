@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from airflow_sts_provider.kinds import Kind
+from airflow_sts_provider.kinds import Kind, ResourceSpec
 from airflow_sts_provider.sensors.arguments import check_label_selector
 from airflow_sts_provider.sensors.base import WorkloadRunningSensor
 
@@ -82,13 +82,10 @@ class ResourceRunningSensor(WorkloadRunningSensor):
     @cached_property
     def _resolved(self) -> Kind:
         """The row from API discovery, once per sensor (the hook caches it too)."""
-        return self.hook.resolve_kind(
-            self.api_version,
-            self.kind,
-            condition=self.condition,
-            failure_reasons=self.failure_reasons,
-            pod_selector=self.pod_selector,
+        spec = ResourceSpec(
+            self.api_version, self.kind, self.condition, self.failure_reasons, self.pod_selector
         )
+        return self.hook.resolve_kind(spec)
 
     def _trigger_kwargs(self, first: dict[str, Any] | None) -> dict[str, Any]:
         return {

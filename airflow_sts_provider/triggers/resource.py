@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
-from airflow_sts_provider.kinds import Kind
+from airflow_sts_provider.kinds import Kind, ResourceSpec
 from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
 
 __all__ = ["ResourceRunningTrigger"]
@@ -56,10 +56,11 @@ class ResourceRunningTrigger(WorkloadRunningTrigger):
         return classpath, kwargs
 
     async def _row(self, hook: AsyncWorkloadHook) -> Kind:
-        return await hook.resolve_kind(
+        spec = ResourceSpec(
             self.api_version,
             self.kind,
-            condition=self.condition,
-            failure_reasons=self.failure_reasons,
-            pod_selector=self.pod_selector,
+            self.condition,
+            tuple(self.failure_reasons),
+            self.pod_selector,
         )
+        return await hook.resolve_kind(spec)

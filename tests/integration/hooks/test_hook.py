@@ -25,6 +25,7 @@ from airflow_sts_provider.hooks.statefulset import (
     StatefulSetHook,
     TransientKubernetesError,
 )
+from airflow_sts_provider.kinds import ResourceSpec
 from airflow_sts_provider.readiness import ReadinessPolicy, State
 from airflow_sts_provider.testing.cluster import EmulatedCluster
 
@@ -538,7 +539,7 @@ def test_a_kind_the_cluster_does_not_serve_is_one_clear_error(
 ) -> None:
     hook = connect(monkeypatch, kube_config=cluster.kubeconfig)
     with pytest.raises(UnservedKindError) as info:
-        hook.resolve_kind(api_version, kind)
+        hook.resolve_kind(ResourceSpec(api_version, kind))
     assert words in str(info.value)
     assert f"kind {kind!r} of API group {api_version!r} is not served" in str(info.value)
 
@@ -547,8 +548,8 @@ def test_the_plural_comes_from_discovery_once_per_hook(
     cluster: EmulatedCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hook = connect(monkeypatch, kube_config=cluster.kubeconfig)
-    row = hook.resolve_kind("apps/v1", "DaemonSet")
+    row = hook.resolve_kind(ResourceSpec("apps/v1", "DaemonSet"))
     assert row.resource.plural == "daemonsets"
     before = hook.last_stats.requests
-    hook.resolve_kind("apps/v1", "DaemonSet")
+    hook.resolve_kind(ResourceSpec("apps/v1", "DaemonSet"))
     assert hook.last_stats.requests == before  # cached: no second discovery request
