@@ -188,7 +188,12 @@ class EmulatedCluster:
         """Create scenario ``name``'s objects and schedule its later steps; returns the objects."""
         plan = scenarios.build(name, namespace=namespace, replicas=replicas)
         self.ensure_namespace(namespace)
-        created = [self._create_or_replace(resource, obj) for resource, obj in plan.objects]
+        created = []
+        for resource, obj in plan.requires:
+            meta = obj["metadata"]
+            if self.store.get(resource, meta.get("namespace", ""), meta["name"]) is None:
+                created.append(self._create_or_replace(resource, obj))
+        created += [self._create_or_replace(resource, obj) for resource, obj in plan.objects]
         start = self.clock.now()
         for step in plan.steps:
             self.control_plane.at(
@@ -247,11 +252,28 @@ class EmulatedCluster:
         """A copy of one stored object (``resource`` is the plural name, e.g. ``pods``)."""
         return self.store.get(resource, namespace, name)
 
+    def create(self, resource: str, manifest: Obj) -> Obj:
+        """Create one object as ``POST`` does (a fresh status; 409 if it exists)."""
+        obj = copy.deepcopy(manifest)
+        reset_status(resource, obj)
+        return self.store.create(resource, obj)
+
     def patch(
         self, resource: str, namespace: str, name: str, mutate: Callable[[Obj], None]
     ) -> None:
         """Change an object in place (generation bumps when the spec changes)."""
         self.store.update(resource, namespace, name, mutate)
+
+    def update_status(
+        self, resource: str, namespace: str, name: str, status: Callable[[Obj], Obj]
+    ) -> None:
+        """Replace the status only, as ``PUT .../status`` does: ``status`` gets a copy of the
+        object and returns its new status (a controller reading ``metadata.generation``)."""
+
+        def write(obj: Obj) -> None:
+            obj["status"] = status(copy.deepcopy(obj))
+
+        self.store.update(resource, namespace, name, write)
 
     def delete(
         self,
@@ -303,8 +325,12 @@ def _runner(
     cluster: EmulatedCluster, name: str, namespace: str, step: scenarios.Step
 ) -> Callable[[], None]:
     def run() -> None:
-        log.info("scenario %s (%s): %s", name, namespace, step.description)
         try:
+            if step.until is not None and not step.until(cluster):
+                when = cluster.clock.now() + timedelta(seconds=step.poll)
+                cluster.control_plane.at(when, run)  # not yet: look again later
+                return
+            log.info("scenario %s (%s): %s", name, namespace, step.description)
             step.action(cluster)
         except (StoreError, KeyError) as error:  # the user changed the story: skip the step
             log.warning("scenario %s: step skipped: %s", name, error)

@@ -3,7 +3,11 @@
 Each scenario creates a workload named after itself (``healthy`` creates the
 StatefulSet ``healthy``) whose pod template carries the ``sts.emulator/behaviour``
 annotations that make it misbehave, and may schedule later steps (a template
-change, a scale-down, a delete) at emulated times. Timings below are emulated
+change, a scale-down, a delete) at emulated times. Every object a scenario creates
+is named after it (``<name>`` or ``<name>-...``), except a definition it requires
+(a CustomResourceDefinition, named ``<plural>.<group>``). The operator scenarios
+(``kafka-operator``...) create a custom resource and play its operator in their
+steps: they create the pods it owns and write its status. Timings below are emulated
 seconds after the scenario is applied; with the defaults (image pull 0.4 s on a
 node's first pull, start 0.1 s, readiness 0.5 s) a pod is Ready about a second
 after it is created, and an ``OrderedReady`` set of three in about three.
@@ -15,10 +19,12 @@ exactly what a scenario applies, and a user can copy an annotation from here.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from airflow_sts_provider.testing.clock import Clock, rfc3339
 from airflow_sts_provider.testing.nodes.behaviour import ANNOTATION
 
 Obj = dict[str, Any]
@@ -29,18 +35,35 @@ NEXT_IMAGE = "nginx:1.28"
 
 @dataclass(frozen=True)
 class Step:
-    """Something that happens ``after`` emulated seconds: a write through the cluster API."""
+    """Something that happens ``after`` emulated seconds: a write through the cluster API.
+
+    With ``until`` the step waits, checking every ``poll`` emulated seconds from
+    ``after`` on, until ``until`` holds: what a controller does when it waits for the
+    objects it watches (an operator writing Ready once its pods are Ready).
+    """
 
     after: float
     description: str
     action: Callable[[Actions], None]
+    until: Callable[[Actions], bool] | None = None
+    poll: float = 0.5
 
 
 class Actions(Protocol):
     """What a scenario step may do; :class:`~.cluster.EmulatedCluster` provides it."""
 
+    clock: Clock
+
+    def get(self, resource: str, name: str, namespace: str = "default") -> Obj | None: ...
+
+    def create(self, resource: str, manifest: Obj) -> Obj: ...
+
     def patch(
         self, resource: str, namespace: str, name: str, mutate: Callable[[Obj], None]
+    ) -> None: ...
+
+    def update_status(
+        self, resource: str, namespace: str, name: str, status: Callable[[Obj], Obj]
     ) -> None: ...
 
     def delete(
@@ -50,10 +73,16 @@ class Actions(Protocol):
 
 @dataclass
 class Plan:
-    """The objects a scenario creates (as ``(resource, manifest)``) and its later steps."""
+    """What a scenario creates (as ``(resource, manifest)``) and its later steps.
+
+    ``requires`` is created first, and only where it is not there yet (the
+    CustomResourceDefinition several scenarios share, or one the user installed);
+    ``objects`` are created (or replaced) next, in order.
+    """
 
     objects: list[tuple[str, Obj]] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
+    requires: list[tuple[str, Obj]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -385,6 +414,274 @@ def _daemonset_crashloop(ns: str, replicas: int | None) -> Plan:
     return Plan(objects=[("daemonsets", daemonset(name, ns, template))])
 
 
+# -- operator scenarios: a Strimzi Kafka and the steps its operator takes -------------------
+
+KAFKA_GROUP, KAFKA_VERSION = "kafka.strimzi.io", "v1beta2"
+KAFKA_IMAGE = "quay.io/strimzi/kafka:0.45.0-kafka-3.9.0"
+KAFKA_VERSION_RUN = "3.9.0"
+STRIMZI_VERSION = "0.45.0"
+#: seconds after the scenario is applied at which the operator reconciles the Kafka
+OPERATOR_DELAY = 1.0
+
+
+def kafka_crd() -> Obj:
+    """The CustomResourceDefinition Strimzi installs for ``Kafka`` (trimmed: no schema)."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": f"kafkas.{KAFKA_GROUP}",
+            "labels": {"app": "strimzi", "strimzi.io/crd-install": "true"},
+        },
+        "spec": {
+            "group": KAFKA_GROUP,
+            "names": {
+                "kind": "Kafka",
+                "listKind": "KafkaList",
+                "plural": "kafkas",
+                "singular": "kafka",
+                "shortNames": ["k"],
+                "categories": ["strimzi"],
+            },
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": KAFKA_VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+
+def kafka(name: str, namespace: str, replicas: int) -> Obj:
+    return {
+        "apiVersion": f"{KAFKA_GROUP}/{KAFKA_VERSION}",
+        "kind": "Kafka",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"app": name}},
+        "spec": {
+            "kafka": {
+                "version": KAFKA_VERSION_RUN,
+                "replicas": replicas,
+                "listeners": [{"name": "plain", "port": 9092, "type": "internal", "tls": False}],
+                "storage": {"type": "ephemeral"},
+            },
+            "entityOperator": {"topicOperator": {}, "userOperator": {}},
+        },
+    }
+
+
+def broker_labels(cluster: str) -> Obj:
+    """The labels Strimzi puts on a Kafka's broker pods (``strimzi.io/cluster`` selects them)."""
+    return {
+        "app.kubernetes.io/name": "kafka",
+        "app.kubernetes.io/managed-by": "strimzi-cluster-operator",
+        "strimzi.io/cluster": cluster,
+        "strimzi.io/kind": "Kafka",
+        "strimzi.io/name": f"{cluster}-kafka",
+    }
+
+
+def _broker(owner: Obj, ordinal: int, behaviour: str | None) -> Obj:
+    """Broker pod ``<cluster>-kafka-<ordinal>``, owned by the Kafka (no StatefulSet between)."""
+    cluster, namespace = owner["metadata"]["name"], owner["metadata"]["namespace"]
+    name = f"{cluster}-kafka-{ordinal}"
+    metadata: Obj = {
+        "name": name,
+        "namespace": namespace,
+        "labels": {**broker_labels(cluster), "strimzi.io/pod-name": name},
+        "ownerReferences": [
+            {
+                "apiVersion": owner["apiVersion"],
+                "kind": owner["kind"],
+                "name": cluster,
+                "uid": owner["metadata"]["uid"],
+                "controller": True,
+                "blockOwnerDeletion": False,
+            }
+        ],
+    }
+    if behaviour:
+        metadata["annotations"] = {ANNOTATION: behaviour}
+    container: Obj = {
+        "name": "kafka",
+        "image": KAFKA_IMAGE,
+        "command": ["/opt/kafka/kafka_run.sh"],
+        "ports": [{"name": "clients", "containerPort": 9092}],
+        "readinessProbe": {
+            "exec": {"command": ["/opt/kafka/kafka_readiness.sh"]},
+            "initialDelaySeconds": 0,
+            "periodSeconds": 5,
+        },
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "spec": {
+            "hostname": name,
+            "subdomain": f"{cluster}-kafka-brokers",
+            "containers": [container],
+        },
+    }
+
+
+def _pod_ready(pod: Obj | None) -> bool:
+    conditions = ((pod or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _kafka_ready_status(kafka_obj: Obj, now: str) -> Obj:
+    """The status Strimzi writes once a Kafka is reconciled: ``Ready`` without reason or message."""
+    meta = kafka_obj["metadata"]
+    name, namespace = meta["name"], meta["namespace"]
+    bootstrap = f"{name}-kafka-bootstrap.{namespace}.svc"
+    return {
+        "clusterId": hashlib.sha256(meta["uid"].encode()).hexdigest()[:22],
+        "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}],
+        "kafkaVersion": KAFKA_VERSION_RUN,
+        "kafkaMetadataState": "KRaft",
+        "listeners": [
+            {
+                "name": "plain",
+                "addresses": [{"host": bootstrap, "port": 9092}],
+                "bootstrapServers": f"{bootstrap}:9092",
+            }
+        ],
+        "observedGeneration": meta.get("generation", 1),
+        "operatorLastSuccessfulVersion": STRIMZI_VERSION,
+    }
+
+
+def _kafka_plan(name: str, ns: str, replicas: int, crashing: dict[int, str]) -> Plan:
+    """A Kafka of ``replicas`` brokers; the operator creates them at 1 s, and writes
+    Ready=True once they are all Ready (or, with ``crashing`` brokers, at 3 s anyway)."""
+    brokers = [f"{name}-kafka-{i}" for i in range(replicas)]
+
+    def create_brokers(api: Actions) -> None:
+        owner = api.get("kafkas", name, ns)
+        if owner is None:
+            raise KeyError(f"kafkas {ns}/{name} not found")
+        for ordinal in range(replicas):
+            api.create("pods", _broker(owner, ordinal, crashing.get(ordinal)))
+
+    def brokers_ready(api: Actions) -> bool:
+        return all(_pod_ready(api.get("pods", broker, ns)) for broker in brokers)
+
+    def write_ready(api: Actions) -> None:
+        now = rfc3339(api.clock.now())
+        api.update_status("kafkas", ns, name, lambda obj: _kafka_ready_status(obj, now))
+
+    if crashing:
+        ready = Step(
+            OPERATOR_DELAY + 2,
+            "the operator writes Ready=True though a broker crash-loops",
+            write_ready,
+        )
+    else:
+        ready = Step(
+            OPERATOR_DELAY + 0.5,
+            "the operator writes Ready=True once every broker pod is Ready",
+            write_ready,
+            until=brokers_ready,
+        )
+    return Plan(
+        requires=[("customresourcedefinitions", kafka_crd())],
+        objects=[("kafkas", kafka(name, ns, replicas))],
+        steps=[
+            Step(
+                OPERATOR_DELAY,
+                f"the operator creates broker pods {brokers[0]}..{brokers[-1]}",
+                create_brokers,
+            ),
+            ready,
+        ],
+    )
+
+
+def _kafka_operator(ns: str, replicas: int | None) -> Plan:
+    return _kafka_plan("kafka-operator", ns, replicas or 3, {})
+
+
+def _kafka_broker_crashloop(ns: str, replicas: int | None) -> Plan:
+    return _kafka_plan(
+        "kafka-broker-crashloop", ns, replicas or 3, {1: "crash-after=1, exit-code=1, ready=3"}
+    )
+
+
+def _stalled_resource(ns: str, replicas: int | None) -> Plan:
+    name = "stalled-resource"
+    message = (
+        "Failed to reconcile Kafka: the listener 'plain' conflicts with the listener "
+        "'external' on port 9092"
+    )
+
+    def write_stalled(api: Actions) -> None:
+        now = rfc3339(api.clock.now())
+
+        def status(obj: Obj) -> Obj:
+            failed = {"reason": "ReconcileFailed", "message": message, "lastTransitionTime": now}
+            return {
+                "conditions": [
+                    {"type": "Stalled", "status": "True", **failed},
+                    {"type": "Ready", "status": "False", **failed},
+                ],
+                "observedGeneration": obj["metadata"].get("generation", 1),
+            }
+
+        api.update_status("kafkas", ns, name, status)
+
+    return Plan(
+        requires=[("customresourcedefinitions", kafka_crd())],
+        objects=[("kafkas", kafka(name, ns, replicas or 3))],
+        steps=[
+            Step(
+                OPERATOR_DELAY,
+                "the operator gives up: Stalled=True (ReconcileFailed), Ready=False",
+                write_stalled,
+            )
+        ],
+    )
+
+
+def _release(ns: str, replicas: int | None) -> Plan:
+    """A Helm-style release: three workloads sharing ``app.kubernetes.io/instance=release``."""
+    release = "release"
+    count = replicas or 3
+
+    def labelled(obj: Obj) -> Obj:
+        name = obj["metadata"]["name"]
+        labels = {
+            "app": name,
+            "app.kubernetes.io/name": name,
+            "app.kubernetes.io/instance": release,
+            "app.kubernetes.io/managed-by": "Helm",
+        }
+        obj["metadata"]["labels"] = dict(labels)
+        obj["spec"]["selector"] = {
+            "matchLabels": {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": release}
+        }
+        obj["spec"]["template"]["metadata"]["labels"] = dict(labels)
+        return obj
+
+    db, api, agent = (f"{release}-{part}" for part in ("db", "api", "agent"))
+    return Plan(
+        objects=[
+            ("statefulsets", labelled(statefulset(db, ns, count, _template(db)))),
+            ("deployments", labelled(deployment(api, ns, count, _template(api)))),
+            ("daemonsets", labelled(daemonset(agent, ns, _template(agent)))),
+        ]
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -471,6 +768,26 @@ SCENARIOS: dict[str, Scenario] = {
             "a DaemonSet whose pod on node-2 crash-loops",
             _daemonset_crashloop,
         ),
+        Scenario(
+            "kafka-operator",
+            "a Strimzi Kafka (CRD too): 3 broker pods at 1 s, Ready=True once they are Ready",
+            _kafka_operator,
+        ),
+        Scenario(
+            "kafka-broker-crashloop",
+            "a Kafka whose broker 1 crash-loops while the operator says Ready=True at 3 s",
+            _kafka_broker_crashloop,
+        ),
+        Scenario(
+            "stalled-resource",
+            "a Kafka its operator gives up on at 1 s: Stalled=True, Ready=False",
+            _stalled_resource,
+        ),
+        Scenario(
+            "release",
+            "a StatefulSet, a Deployment and a DaemonSet of app.kubernetes.io/instance=release",
+            _release,
+        ),
     )
 }
 
@@ -485,4 +802,5 @@ def build(name: str, *, namespace: str = "default", replicas: int | None = None)
         ) from None
     plan = scenario.build(namespace, replicas)
     plan.objects = [(resource, copy.deepcopy(obj)) for resource, obj in plan.objects]
+    plan.requires = [(resource, copy.deepcopy(obj)) for resource, obj in plan.requires]
     return plan

@@ -7,10 +7,10 @@ scenario is about.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from airflow_sts_provider.testing import scenarios
 from airflow_sts_provider.testing.nodes.behaviour import Behaviour, BehaviourError, parse_behaviour
 from airflow_sts_provider.testing.nodes.messages import go_duration, image_error_message
 from airflow_sts_provider.testing.registry.deletion import DeleteOptions, Deleter
+from airflow_sts_provider.testing.registry.validation import reset_status
 from tests.integration.cluster.conftest import Sim, is_ready, pod_template, sts_manifest
 
 Pod = dict[str, Any]
@@ -29,9 +30,24 @@ class SimActions:
 
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
+        self.clock = sim.clock
+
+    def get(self, resource: str, name: str, namespace: str = "default") -> Any:
+        return self.sim.store.get(resource, namespace, name)
+
+    def create(self, resource: str, manifest: Any) -> Any:
+        obj = json.loads(json.dumps(manifest))
+        reset_status(resource, obj)
+        return self.sim.store.create(resource, obj)
 
     def patch(self, resource: str, namespace: str, name: str, mutate: Any) -> None:
         self.sim.store.update(resource, namespace, name, mutate)
+
+    def update_status(self, resource: str, namespace: str, name: str, status: Any) -> None:
+        def write(obj: Any) -> None:
+            obj["status"] = status(json.loads(json.dumps(obj)))
+
+        self.sim.store.update(resource, namespace, name, write)
 
     def delete(
         self, resource: str, namespace: str, name: str, *, propagation_policy: str | None = None
@@ -46,8 +62,22 @@ def apply(sim: Sim, name: str, replicas: int | None = None) -> None:
     """Apply a scenario: its objects now, its steps at their emulated times."""
     plan = scenarios.build(name, replicas=replicas)
     start = sim.clock.now()
+    actions = SimActions(sim)
+
+    def runner(step: scenarios.Step) -> Callable[[], None]:
+        def run() -> None:
+            if step.until is not None and not step.until(actions):
+                sim.plane.at(sim.clock.now() + timedelta(seconds=step.poll), run)
+                return
+            step.action(actions)
+
+        return run
+
     for step in plan.steps:
-        sim.plane.at(start + timedelta(seconds=step.after), partial(step.action, SimActions(sim)))
+        sim.plane.at(start + timedelta(seconds=step.after), runner(step))
+    for resource, obj in plan.requires:
+        if actions.get(resource, obj["metadata"]["name"], "") is None:
+            sim.create(resource, obj)
     for resource, obj in plan.objects:
         sim.create(resource, obj)
 
@@ -336,15 +366,39 @@ def test_every_scenario_is_listed_with_a_description() -> None:
         "big",
         "healthy-deployment",
         "crashloop-deployment",
+        "healthy-daemonset",
+        "daemonset-rollout",
+        "daemonset-crashloop",
+        "kafka-operator",
+        "kafka-broker-crashloop",
+        "stalled-resource",
+        "release",
     }
     for name, scenario in scenarios.SCENARIOS.items():
         plan = scenarios.build(name, namespace="ns1")
         assert scenario.description and "\n" not in scenario.description
-        assert plan.objects[0][1]["metadata"] == {
-            "name": name,
-            "namespace": "ns1",
-            "labels": {"app": name},
-        }
+        for resource, definition in plan.requires:
+            # a definition several scenarios share: cluster-scoped, named by what it serves
+            spec = definition["spec"]
+            assert resource == "customresourcedefinitions"
+            assert definition["metadata"]["name"] == f"{spec['names']['plural']}.{spec['group']}"
+            assert "namespace" not in definition["metadata"]
+        assert plan.objects, name
+        for _, obj in plan.objects:
+            meta = obj["metadata"]
+            assert meta["namespace"] == "ns1"
+            assert meta["name"] == name or meta["name"].startswith(f"{name}-"), (name, meta)
+            assert meta["labels"]["app"] == meta["name"]
+        first = plan.objects[0][1]["metadata"]
+        if first["name"] == name:  # one workload or custom resource, named after the scenario
+            assert first == {"name": name, "namespace": "ns1", "labels": {"app": name}}
+        else:  # a release: workloads <name>-<part>, all of the instance <name>
+            assert len(plan.objects) > 1
+            for _, obj in plan.objects:
+                instance = "app.kubernetes.io/instance"
+                assert obj["metadata"]["labels"][instance] == name
+                assert obj["spec"]["selector"]["matchLabels"][instance] == name
+                assert obj["spec"]["template"]["metadata"]["labels"][instance] == name
 
 
 def test_an_unknown_scenario_names_the_valid_ones() -> None:
