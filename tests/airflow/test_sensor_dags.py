@@ -367,3 +367,99 @@ def test_example_multi_service_gate_does_not_start_on_a_broken_dependency(
     assert result.tasks["wait_for_postgres"] == "failed"
     assert result.tasks["run_pipeline"] == "upstream_failed"
     assert result.log_of("crashloop-1")
+
+
+# --------------------------------------------------------------------------- every kind of service
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "scenario", "kind"),
+    [
+        ("daemonset_gate", "healthy-daemonset", "DaemonSet"),
+        ("daemonset_gate_deferrable", "healthy-daemonset", "DaemonSet"),
+        ("kafka_gate", "kafka-operator", "Kafka"),
+        ("kafka_gate_deferrable", "kafka-operator", "Kafka"),
+    ],
+    ids=[
+        "a DaemonSet on every eligible node passes, reschedule mode",
+        "a DaemonSet on every eligible node passes, deferrable mode",
+        "a Kafka the operator reports Ready, its brokers running, passes, reschedule mode",
+        "a Kafka the operator reports Ready, its brokers running, passes, deferrable mode",
+    ],
+)
+def test_the_new_kinds_pass_when_really_running(
+    cluster: EmulatedCluster,
+    capfd: pytest.CaptureFixture[str],
+    dag_id: str,
+    scenario: str,
+    kind: str,
+) -> None:
+    cluster.apply_scenario(scenario)
+    result = run(dag_id, capfd, scenario, window=5)
+    assert result.tasks == {"wait": "success", "consume": "success"}, result.output[-4000:]
+    assert result.xcom["wait"]["kind"] == kind
+    assert result.xcom["wait"]["state"] == "ready"
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "scenario", "needles"),
+    [
+        ("daemonset_gate", "daemonset-crashloop", ("daemonset-crashloop-", CRASH_LOOP)),
+        ("daemonset_gate_deferrable", "daemonset-crashloop", ("daemonset-crashloop-", CRASH_LOOP)),
+        ("kafka_gate", "kafka-broker-crashloop", ("kafka-broker-crashloop-", CRASH_LOOP)),
+        (
+            "kafka_gate_deferrable",
+            "kafka-broker-crashloop",
+            ("kafka-broker-crashloop-", CRASH_LOOP),
+        ),
+        ("kafka_gate", "stalled-resource", ("Stalled",)),
+    ],
+    ids=[
+        "a crash-looping DaemonSet pod fails fast, reschedule mode",
+        "a crash-looping DaemonSet pod fails fast, deferrable mode",
+        "a crash-looping broker fails the gate though the operator says Ready, reschedule mode",
+        "a crash-looping broker fails the gate though the operator says Ready, deferrable mode",
+        "a stalled resource fails fast with the operator's reason",
+    ],
+)
+def test_the_new_kinds_fail_fast_when_broken(
+    cluster: EmulatedCluster,
+    capfd: pytest.CaptureFixture[str],
+    dag_id: str,
+    scenario: str,
+    needles: tuple[str | tuple[str, ...], ...],
+) -> None:
+    cluster.apply_scenario(scenario)
+    assert_failed_fast(run(dag_id, capfd, scenario, window=5), *needles)
+
+
+@pytest.mark.parametrize(
+    "dag_id", ["release_gate", "release_gate_deferrable"], ids=["reschedule", "deferrable"]
+)
+def test_a_release_gate_waits_for_every_workload_of_the_release(
+    cluster: EmulatedCluster, capfd: pytest.CaptureFixture[str], dag_id: str
+) -> None:
+    cluster.apply_scenario("release")
+    result = run(dag_id, capfd, "release", window=5)
+    assert result.tasks == {"wait": "success", "consume": "success"}, result.output[-4000:]
+    report = result.xcom["wait"]
+    assert report["selector"] == "app.kubernetes.io/instance=release"
+    assert {w["kind"] for w in report["workloads"]} == {"StatefulSet", "Deployment", "DaemonSet"}
+    assert all(w["state"] == "ready" for w in report["workloads"])
+
+
+def test_the_example_release_gate_deploys_the_release_and_gates_on_it(
+    cluster: EmulatedCluster, capfd: pytest.CaptureFixture[str]
+) -> None:
+    result = run_dag("example_release_gate", capfd, min_stable_seconds=5)
+    assert result.tasks == {
+        "deploy": "success",
+        "wait_for_release": "success",
+        "start_pipeline": "success",
+    }, result.output[-4000:]
+    assert sorted(result.xcom["deploy"]) == [
+        "created daemonset default/shop-agent",
+        "created deployment default/shop-api",
+        "created statefulset default/shop-db",
+    ]
+    assert len(result.xcom["start_pipeline"]) == 3
