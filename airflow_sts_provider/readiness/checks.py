@@ -133,7 +133,10 @@ def desired_replicas(spec: Obj) -> int:
 
 def controller_ref(obj: Obj) -> Obj | None:
     """The ownerReference with ``controller: true``, if any."""
-    refs = (obj.get("metadata") or EMPTY).get("ownerReferences") or ()
+    meta = obj.get("metadata")
+    refs = meta.get("ownerReferences") if type(meta) is dict or isinstance(meta, Mapping) else ()
+    if not isinstance(refs, list | tuple):
+        return None  # absent, or of a shape that owns nothing
     for ref in refs:
         # is_map(ref), inline: every pod of every poke asks this.
         if (type(ref) is dict or isinstance(ref, Mapping)) and ref.get("controller") is True:

@@ -8,11 +8,12 @@ eligible) places the owned pods on their nodes (DS7), judges each by the pod rul
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from . import pods as pod_rules
+from . import shapes
 from .checks import (
     EMPTY,
     Obj,
@@ -170,17 +171,26 @@ class _Placed:
 
 def node_of(pod: Obj) -> str | None:
     """``spec.nodeName``, or the node the controller pinned a pending pod to (node affinity)."""
-    spec = pod.get("spec") or EMPTY
+    spec = _get(pod, "spec")
     if spec.get("nodeName"):
         return str(spec["nodeName"])
-    affinity = (spec.get("affinity") or EMPTY).get("nodeAffinity") or EMPTY
-    required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or EMPTY
-    for term in required.get("nodeSelectorTerms") or ():
-        for match in (term.get("matchFields") or ()) if is_map(term) else ():
+    required = _get(_get(spec, "affinity"), "nodeAffinity")
+    terms = _get(required, "requiredDuringSchedulingIgnoredDuringExecution").get(
+        "nodeSelectorTerms"
+    )
+    for term in terms if isinstance(terms, list) else ():
+        fields = term.get("matchFields") if is_map(term) else None
+        for match in fields if isinstance(fields, list) else ():
             values = match.get("values") if is_map(match) else None
             if match.get("key") == "metadata.name" and values and isinstance(values, list):
                 return str(values[0])
     return None
+
+
+def _get(obj: Obj, key: str) -> Obj:
+    """``obj[key]`` when it is an object, else ``{}``: node placement reads a deep path."""
+    value = obj.get(key) if is_map(obj) else None
+    return value if isinstance(value, Mapping) else EMPTY
 
 
 def ds7_ds8_pods(
@@ -304,9 +314,16 @@ def evaluate_daemonset(
     (others are ignored); without them the revision is judged by the counts alone.
     """
     now = check_inputs(now, policy)
+    wrong = shapes.problems(daemonset, shapes.DAEMONSET, "DaemonSet")
+    revisions, bad = shapes.entries(revisions, "DS5", "revisions")
+    pods, bad_pods = shapes.entries(pods, "DS7", "pods")
+    wrong += [p for rev in revisions for p in shapes.problems(rev, shapes.REVISION, "revision")]
+    if wrong:
+        return shapes.malformed_verdict("DaemonSet", daemonset, wrong + bad + bad_pods, _ORDER)
     d = _read(daemonset, revisions)
     unobserved = ds2_observed(d)
-    findings = [f for f in (ds1_deleting(d), unobserved, ds3_counted(d)) if f is not None]
+    found = (ds1_deleting(d), unobserved, ds3_counted(d), *bad, *bad_pods)
+    findings = [f for f in found if f is not None]
     judged = _Pods()
     if d.counted and d.desired > 0:  # DS9: no node is eligible: done once DS1-DS3 hold
         judged = ds7_ds8_pods(d, pods, now, policy)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from . import pods as pod_rules
+from . import shapes
 from .checks import (
     EMPTY,
     Obj,
@@ -235,9 +236,15 @@ def evaluate_deployment(
     ReplicaSets this Deployment controls, and pods those ReplicaSets control, count.
     """
     now = check_inputs(now, policy)
+    wrong = shapes.problems(deployment, shapes.DEPLOYMENT, "Deployment")
+    replicasets, bad = shapes.entries(replicasets, "D6", "replicasets")
+    pods, bad_pods = shapes.entries(pods, "D6", "pods")
+    wrong += [p for rs in replicasets for p in shapes.problems(rs, shapes.REPLICASET, "ReplicaSet")]
+    if wrong:
+        return shapes.malformed_verdict("Deployment", deployment, wrong + bad + bad_pods, _ORDER)
     d = _read(deployment)
     unobserved = d2_observed(d)
-    findings = [f for f in (d1_deleting(d), unobserved) if f is not None]
+    findings = [f for f in (d1_deleting(d), unobserved, *bad, *bad_pods) if f is not None]
     findings += d3_progress_deadline(d, observed=unobserved is None)
     findings += [f for f in (d4_paused(d),) if f is not None]
     findings += d5_counts(d)

@@ -10,10 +10,11 @@ judged by P7, its stability window.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from . import shapes
 from .checks import EMPTY, Obj, age, as_int, check_inputs, is_map, latest_time
 from .policy import DEFAULT_POLICY, ReadinessPolicy
 from .verdict import (
@@ -150,8 +151,10 @@ def _scan(
     restarts = 0
     for status in statuses:
         count = status.get("restartCount")
-        if count:
-            restarts += count if type(count) is int else as_int(count)
+        if count is not None:
+            if type(count) is not int:
+                raise TypeError("restartCount is not an integer")
+            restarts += count
         state = status.get("state") or EMPTY
         if sidecars is not None and status.get("name") not in sidecars:
             terminated = state.get("terminated")
@@ -161,7 +164,7 @@ def _scan(
         running = state.get("running")
         if running is None or status.get("ready") is not True:
             unready.append((sidecars is not None, status))
-        if running:
+        if running is not None:
             started.append(running.get("startedAt"))
     return restarts
 
@@ -527,7 +530,40 @@ def p7_stable(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Judged:
 
 
 def judge_pod(obj: Obj, now: datetime, policy: ReadinessPolicy) -> Judged:
-    """P1-P7 for one pod: its report and the ids of the rules its reason names."""
+    """P1-P7 for one pod: its report and the ids of the rules its reason names.
+
+    A pod of a shape the rules cannot read is WAITING, naming the wrong field
+    (:mod:`.shapes`); it never raises.
+    """
+    try:
+        return _judge(obj, now, policy)
+    except _UNREADABLE:
+        return malformed_pod(obj)
+
+
+# What reading a pod of a wrong shape raises: the rules read the fields as the API
+# types them, and a field of another type fails on its first use.
+_UNREADABLE = (AttributeError, TypeError, ValueError, KeyError, IndexError, OverflowError)
+
+
+def malformed_pod(obj: Any) -> Judged:
+    """WAITING for a pod whose shape the rules cannot read, naming the wrong fields."""
+    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
+    name = meta.get("name") if isinstance(meta, Mapping) else None
+    name = name if isinstance(name, str) and name else "<unnamed pod>"
+    found = shapes.problems(obj, shapes.POD, "pod") or [
+        Finding("P6", _WAITING, "pod fields of an unexpected shape")
+    ]
+    labels = meta.get("labels") if isinstance(meta, Mapping) else None
+    revision = None
+    if isinstance(labels, Mapping):
+        revision = labels.get("controller-revision-hash") or labels.get("pod-template-hash")
+    text = f"{name}: cannot be judged: " + "; ".join(f.text for f in found)
+    report = PodReport(name, _WAITING, text, None, 0, revision, None, None, found[0].rule)
+    return report, in_table_order([f.rule for f in found], RULES)
+
+
+def _judge(obj: Obj, now: datetime, policy: ReadinessPolicy) -> Judged:
     pod = _Pod(obj)
     over = p1_terminating(pod) or p2_over(pod)
     if over is not None:
@@ -549,10 +585,12 @@ def evaluate_pod(pod: Obj, *, now: datetime, policy: ReadinessPolicy = DEFAULT_P
     """Judge a single pod by P1-P7."""
     now = check_inputs(now, policy)
     report, rules = judge_pod(pod, now, policy)
+    meta = pod.get("metadata") if isinstance(pod, Mapping) else None
+    namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
     return Verdict(
         kind="Pod",
         name=report.name,
-        namespace=(pod.get("metadata") or EMPTY).get("namespace"),
+        namespace=namespace if isinstance(namespace, str) else None,
         state=report.state,
         reason=report.reason,
         desired=1,

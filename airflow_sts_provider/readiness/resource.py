@@ -13,12 +13,13 @@ A malformed ``status.conditions`` never raises: it is a WAITING finding naming t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from . import pods as pod_rules
+from . import shapes
 from .checks import (
     EMPTY,
     Obj,
@@ -285,8 +286,15 @@ def evaluate_resource(
     now = check_inputs(now, policy)
     if isinstance(failure_reasons, str):
         failure_reasons = (failure_reasons,)
+    wrong = shapes.problems(obj, shapes.RESOURCE, "resource")
+    pods, bad_pods = shapes.entries(pods, "G8", "pods")
+    if wrong:
+        kind = obj.get("kind") if isinstance(obj, Mapping) else None
+        kind = kind if isinstance(kind, str) and kind else "resource"
+        return shapes.malformed_verdict(kind, obj, wrong + bad_pods, _ORDER)
     r = _read(obj, condition)
     findings, observed, note = _findings(r, now, policy, failure_reasons)
+    findings += bad_pods
     tally = g8_pods(pods, now, policy)
     verdict = workload_verdict(
         r.kind,

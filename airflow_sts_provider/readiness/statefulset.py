@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from . import pods as pod_rules
+from . import shapes
 from .checks import (
     EMPTY,
     Obj,
@@ -273,9 +274,13 @@ def evaluate_statefulset(
     ownerReference is this StatefulSet count.
     """
     now = check_inputs(now, policy)
+    wrong = shapes.problems(sts, shapes.STATEFULSET, "StatefulSet")
+    pods, bad_pods = shapes.entries(pods, "S9", "pods")
+    if wrong:
+        return shapes.malformed_verdict("StatefulSet", sts, wrong + bad_pods, _ORDER)
     s = _read(sts)
     unobserved = s2_observed(s)
-    findings = [f for f in (s1_deleting(s), unobserved, s3_created(s)) if f is not None]
+    findings = [f for f in (s1_deleting(s), unobserved, s3_created(s), *bad_pods) if f]
     judged = _Pods()
     if s.desired > 0:  # S11: scaled to zero is done once S1-S3 hold
         judged = s9_s10_pods(s, pods, now, policy)
