@@ -97,6 +97,18 @@ def latest_time(stamps: Sequence[Any]) -> datetime | None:
 _from_iso = datetime.fromisoformat
 
 
+def all_timed(stamps: Sequence[Any]) -> bool:
+    """Every stamp is an RFC 3339 time: a window timed by some of them only is not timed."""
+    for stamp in stamps:
+        if not isinstance(stamp, str) or not stamp:
+            return False
+        try:
+            _from_iso(stamp)
+        except ValueError:
+            return False
+    return True
+
+
 def as_int(value: Any, default: int = 0) -> int:
     """A count from the API: ints as they are, floats and digit strings read, else ``default``."""
     if isinstance(value, bool):

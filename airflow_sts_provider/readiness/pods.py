@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from . import shapes
-from .checks import EMPTY, Obj, age, as_int, check_inputs, is_map, latest_time
+from .checks import EMPTY, Obj, age, all_timed, as_int, check_inputs, is_map, latest_time
 from .policy import DEFAULT_POLICY, ReadinessPolicy
 from .verdict import (
     Finding,
     PodReport,
     State,
     Verdict,
+    clip,
     dur,
     in_table_order,
     plural,
@@ -421,9 +422,9 @@ def p6_containers(pod: _Pod) -> Sequence[Finding]:
     spec = pod.spec
     found = _not_running(pod) if pod.unready else []
     inits, apps = spec.get("initContainers"), spec.get("containers")
-    if inits and len(inits) > len(pod.init_statuses):
+    if inits:
         found += _no_status(pod, inits, pod.init_statuses, True)
-    if apps and len(apps) > len(pod.app_statuses):
+    if apps:
         found += _no_status(pod, apps, pod.app_statuses, False)
     if spec.get("readinessGates"):
         found += _readiness_gates(pod)
@@ -456,16 +457,22 @@ def _not_running_container(pod: _Pod, is_init: bool, status: Obj) -> Finding:
 
 
 def _no_status(pod: _Pod, specs: Any, statuses: Sequence[Obj], is_init: bool) -> list[Finding]:
-    """P6: a container of the spec the kubelet has not reported on yet.
+    """P6: a container of the spec the kubelet has not reported on (by name).
 
-    The kubelet reports every container of the spec once it reports any, so only a
-    pod with fewer statuses than containers can miss one (:func:`p6_containers`
-    asks only then).
+    Every container the spec names must be seen: a status of another name is no
+    evidence for it. A spec list of another shape raises (:func:`judge_pod` names it).
     """
-    seen = {s.get("name") for s in statuses if is_map(s)}
+    if type(specs) is not list:
+        raise TypeError("a container list is not a list")
+    if len(specs) == 1 and len(statuses) == 1:  # the common case, without a set
+        name = specs[0].get("name")
+        if statuses[0].get("name") == name:
+            return []
+        return [Finding("P6", _WAITING, f"{pod.subject(name, is_init)}: no status yet")]
+    seen = {s.get("name") for s in statuses}
     return [
         Finding("P6", _WAITING, f"{pod.subject(name, is_init)}: no status yet")
-        for name in (c.get("name") for c in specs if is_map(c))
+        for name in (c.get("name") for c in specs)
         if name not in seen
     ]
 
@@ -487,7 +494,7 @@ def _readiness_gates(pod: _Pod) -> list[Finding]:
 
 
 def p6_pod(pod: _Pod) -> Finding | None:
-    """P6, when no container tells why: phase Running and condition Ready=True."""
+    """P6, when no container tells why: phase Running, condition Ready=True, containers named."""
     if pod.phase != "Running":
         return Finding("P6", _WAITING, f"{pod.name}: phase {pod.phase or 'not reported'}")
     ready = pod.ready
@@ -497,6 +504,9 @@ def p6_pod(pod: _Pod) -> Finding | None:
         detail = ready.get("reason")
         text = f"{pod.name}: condition Ready is {ready.get('status')}"
         return Finding("P6", _WAITING, text + (f" ({detail})" if detail else ""))
+    if not pod.spec.get("containers"):
+        text = f"{pod.name}: spec.containers names no container: none can be seen running"
+        return Finding("P6", _WAITING, text)
     return None
 
 
@@ -511,10 +521,13 @@ def p7_stable(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Judged:
     """
     since = latest_time(pod.since_stamps)
     window = policy.min_stable_seconds
-    if since is None:
+    if since is None or not all_timed(pod.since_stamps):
         if window <= 0:
             return pod.report(_READY, f"{pod.name}: ready", None), ()
-        text = f"{pod.name}: Ready, but no timestamp tells since when (window {dur(window)})"
+        text = (
+            f"{pod.name}: Ready, but no timestamp tells since when ({_untimed(pod)}): "
+            f"the stability window cannot be timed, so it is not over (window {dur(window)})"
+        )
         return pod.judged((Finding("P7", _WAITING, text),))
     stable = (now - since).total_seconds()
     if stable < window:
@@ -524,6 +537,25 @@ def p7_stable(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Judged:
     return PodReport(
         pod.name, _READY, reason, since, pod.restarts, pod.revision, pod.pod_ip, pod.node
     ), ()
+
+
+def _untimed(pod: _Pod) -> str:
+    """The first stamp P7 cannot read: a container's running.startedAt or Ready's transition."""
+    for is_init, statuses in ((True, pod.init_statuses), (False, pod.app_statuses)):
+        for status in statuses:
+            running = (status.get("state") or EMPTY).get("running")
+            if running is not None and not all_timed((running.get("startedAt"),)):
+                return f"{pod.subject(status.get('name'), is_init)} running.startedAt " + (
+                    _stamp_text(running.get("startedAt"))
+                )
+    stamp = pod.ready.get("lastTransitionTime") if pod.ready is not None else None
+    return f"condition Ready lastTransitionTime {_stamp_text(stamp)}"
+
+
+def _stamp_text(stamp: Any) -> str:
+    if stamp is None or stamp == "":
+        return "missing"
+    return f"not RFC 3339: {clip(repr(stamp))}"
 
 
 # --------------------------------------------------------------------------- one pod

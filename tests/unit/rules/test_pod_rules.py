@@ -146,11 +146,12 @@ CASES = [
         policy=ReadinessPolicy(min_stable_seconds=0),
     ),
     case(
-        "an unreadable container start is skipped: the Ready transition still dates the pod",
+        "an unreadable container start cannot be timed: the window is not over (issue 10)",
         _with_unreadable_start(pod(1)),
-        READY,
-        "web-1: ready for 600s",
-        rules=(),
+        WAITING,
+        "container main running.startedAt not RFC 3339",
+        "cannot be timed",
+        rules=("P7",),
     ),
     # P1 terminating
     case(
