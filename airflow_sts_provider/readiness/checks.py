@@ -97,16 +97,30 @@ def latest_time(stamps: Sequence[Any]) -> datetime | None:
 _from_iso = datetime.fromisoformat
 
 
-def all_timed(stamps: Sequence[Any]) -> bool:
-    """Every stamp is an RFC 3339 time: a window timed by some of them only is not timed."""
+def latest_of_all(stamps: Sequence[Any]) -> datetime | None:
+    """The latest of the stamps, or None unless every one is an RFC 3339 time.
+
+    A window timed by some of its stamps only is not timed (P7); one pass, as
+    :func:`latest_time`.
+    """
+    latest = None
     for stamp in stamps:
         if not isinstance(stamp, str) or not stamp:
-            return False
+            return None
         try:
-            _from_iso(stamp)
+            moment = _from_iso(stamp)
         except ValueError:
-            return False
-    return True
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if latest is None or moment > latest:
+            latest = moment
+    return latest
+
+
+def all_timed(stamps: Sequence[Any]) -> bool:
+    """Every stamp is an RFC 3339 time."""
+    return not stamps or latest_of_all(stamps) is not None
 
 
 def as_int(value: Any, default: int = 0) -> int:

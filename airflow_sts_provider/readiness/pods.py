@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from . import shapes
-from .checks import EMPTY, Obj, age, all_timed, as_int, check_inputs, is_map, latest_time
+from .checks import EMPTY, Obj, age, all_timed, as_int, check_inputs, is_map, latest_of_all
 from .policy import DEFAULT_POLICY, ReadinessPolicy
 from .verdict import (
     Finding,
@@ -464,17 +464,23 @@ def _no_status(pod: _Pod, specs: Any, statuses: Sequence[Obj], is_init: bool) ->
     """
     if type(specs) is not list:
         raise TypeError("a container list is not a list")
-    if len(specs) == 1 and len(statuses) == 1:  # the common case, without a set
-        name = specs[0].get("name")
-        if statuses[0].get("name") == name:
-            return []
-        return [Finding("P6", _WAITING, f"{pod.subject(name, is_init)}: no status yet")]
-    seen = {s.get("name") for s in statuses}
-    return [
-        Finding("P6", _WAITING, f"{pod.subject(name, is_init)}: no status yet")
-        for name in (c.get("name") for c in specs)
-        if name not in seen
-    ]
+    if len(specs) <= _FEW and len(statuses) <= _FEW:  # a few: no set to build
+        missing = [c.get("name") for c in specs if not _has_status(c.get("name"), statuses)]
+    else:
+        seen = {s.get("name") for s in statuses}
+        missing = [name for name in (c.get("name") for c in specs) if name not in seen]
+    return [Finding("P6", _WAITING, f"{pod.subject(n, is_init)}: no status yet") for n in missing]
+
+
+_FEW = 8
+
+
+def _has_status(name: Any, statuses: Sequence[Obj]) -> bool:
+    """A loop, not any(): every container of every pod of every poke asks this."""
+    for status in statuses:  # noqa: SIM110
+        if status.get("name") == name:
+            return True
+    return False
 
 
 def _readiness_gates(pod: _Pod) -> list[Finding]:
@@ -519,9 +525,9 @@ def p7_stable(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Judged:
     Ready since the latest of Ready's lastTransitionTime and every container's
     running.startedAt. The last rule: a pod it passes is READY.
     """
-    since = latest_time(pod.since_stamps)
+    since = latest_of_all(pod.since_stamps)
     window = policy.min_stable_seconds
-    if since is None or not all_timed(pod.since_stamps):
+    if since is None:
         if window <= 0:
             return pod.report(_READY, f"{pod.name}: ready", None), ()
         text = (
