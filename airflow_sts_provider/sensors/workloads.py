@@ -20,7 +20,7 @@ from airflow_sts_provider.exceptions import (
     KubernetesPermissionError,
     TransientKubernetesError,
 )
-from airflow_sts_provider.kinds import KINDS, WORKLOAD_KINDS
+from airflow_sts_provider.kinds import WORKLOAD_KINDS
 from airflow_sts_provider.readiness import State
 from airflow_sts_provider.reporting import pod_lines, summary_line
 from airflow_sts_provider.sensors.arguments import check_label_selector
@@ -70,7 +70,7 @@ class WorkloadsRunningSensor(WorkloadRunningSensor):
         check_label_selector(
             "label_selector", self.label_selector, rendered=rendered, required=True
         )
-        unknown = [kind for kind in self.kinds if kind not in KINDS or kind == "Pod"]
+        unknown = [kind for kind in self.kinds if kind not in WORKLOAD_KINDS]
         if unknown or not self.kinds:
             raise ValueError(
                 f"kinds must name workload kinds, got {self.kinds!r}; choose from "
