@@ -147,6 +147,7 @@ class _Pods(PodTally):
     """The expected pods' reports, then the extra ones', and what S6 and S7 count."""
 
     at_update: int = 0  # expected pods at the update revision
+    unlisted: int = 0  # missing ordinals counted, not named (MAX_MISSING_NAMED)
 
 
 def s9_s10_pods(s: _Set, pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy) -> _Pods:
@@ -162,12 +163,12 @@ def s9_s10_pods(s: _Set, pods: Sequence[Obj], now: datetime, policy: ReadinessPo
             one = judge(pod, now, policy)
             judged[one[0].name] = one
     out = _Pods()
-    add, update, prefix = out.add, s.update_revision, f"{s.name}-"
-    for index in range(s.desired):
-        name = prefix + str(s.start + index)
-        found = judged.pop(name, None)
+    by_index = _expected(s, judged)
+    update = s.update_revision
+    for index in _ordinals_to_report(s.desired, sorted(by_index)):
+        found = by_index.get(index)
         if found is None:
-            add(_missing_pod(name), ("S9",))
+            out.add(_missing_pod(f"{s.name}-{s.start + index}"), ("S9",))
             continue
         report, rules = found
         if rules:
@@ -177,10 +178,50 @@ def s9_s10_pods(s: _Set, pods: Sequence[Obj], now: datetime, policy: ReadinessPo
             rules += (revision_rule,) if revision_rule else ()
         elif update is not None:
             out.at_update += 1
-        add(report, rules)
+        out.add(report, rules)
+    out.unlisted = s.desired - len(out.reports)
     for name in sorted(judged):
         out.add(_extra_pod(s, judged[name][0]), ("S9",))
     return out
+
+
+#: Missing ordinals named one by one; beyond that a count, so the cost follows the
+#: pods that exist, not ``spec.replicas`` (``replicas: 2147483647`` must not hang a
+#: triggerer).
+MAX_MISSING_NAMED = 10_000
+
+
+def _expected(s: _Set, judged: dict[str, pod_rules.Judged]) -> dict[int, pod_rules.Judged]:
+    """The judged pods named ``<name>-<ordinal>`` in range, by index; the rest stay extra."""
+    prefix, by_index = f"{s.name}-", {}
+    for name in list(judged):
+        suffix = name[len(prefix) :] if name.startswith(prefix) else ""
+        if suffix.isdigit() and str(int(suffix)) == suffix:
+            index = int(suffix) - s.start
+            if 0 <= index < s.desired:
+                by_index[index] = judged.pop(name)
+    return by_index
+
+
+def _ordinals_to_report(desired: int, present: list[int]) -> list[int]:
+    """Every present index, and the first :data:`MAX_MISSING_NAMED` missing ones, in order."""
+    out: list[int] = []
+    named, previous = 0, -1
+    for index in [*present, desired]:
+        take = min(index - previous - 1, MAX_MISSING_NAMED - named)
+        out.extend(range(previous + 1, previous + 1 + take))
+        named += take
+        if index < desired:
+            out.append(index)
+        previous = index
+    return out
+
+
+def s9_unlisted(pods: _Pods) -> Finding | None:
+    """S9: missing ordinals beyond those named, counted."""
+    if pods.unlisted <= 0:
+        return None
+    return Finding("S9", _WAITING, f"{pods.unlisted} more ordinals not created yet")
 
 
 def _missing_pod(name: str) -> PodReport:
@@ -285,7 +326,7 @@ def evaluate_statefulset(
     if s.desired > 0:  # S11: scaled to zero is done once S1-S3 hold
         judged = s9_s10_pods(s, pods, now, policy)
         rolled = s6_updated(s, judged.at_update) or s7_rolled(s, judged.at_update)
-        later = (s4_ready_replicas(s, judged.ready), s5_available(s), rolled)
+        later = (s9_unlisted(judged), s4_ready_replicas(s, judged.ready), s5_available(s), rolled)
         findings += [f for f in later if f is not None]
     return workload_verdict(
         "StatefulSet",
