@@ -83,7 +83,7 @@ def d2_observed(d: _Deployment) -> Finding | None:
 def d3_progress_deadline(d: _Deployment, *, observed: bool) -> list[Finding]:
     """D3: the controller itself gave up waiting for progress (only WAITING while D2 fails)."""
     deadline = d.spec.get("progressDeadlineSeconds")
-    text = "progress deadline exceeded" + (f" ({deadline}s)" if deadline else "")
+    text = "ProgressDeadlineExceeded" + (f" after {deadline}s" if deadline else "")
     state = State.FAILED if observed else _WAITING
     return [
         Finding("D3", state, text + with_message(cond.get("message")))

@@ -111,7 +111,7 @@ def test_our_verdict_on_real_objects_matches_the_readme(name: str) -> None:
 
 
 _WHY = {
-    "deployment-degraded.yaml": "progress deadline exceeded",
+    "deployment-degraded.yaml": "ProgressDeadlineExceeded",
     "deployment-suspended.yaml": "rollout paused",
     "statefulset.yaml": "redis-master-0: not created yet",
     "statefulset-ondelete.yaml": "redis-master-0: not created yet",

@@ -65,14 +65,15 @@ CASES = [
             [*new_pods(2), rs_pod(2, ready=False)],
         ),
         FAILED,
-        'progress deadline exceeded (600s): ReplicaSet "api-75dd4d49d5" has timed out progressing.',
+        'ProgressDeadlineExceeded after 600s: ReplicaSet "api-75dd4d49d5" has timed out '
+        "progressing.",
         rules=("D3", "D5", "D6", "P6"),
     ),
     case(
         "a progress deadline on a spec not yet observed only waits",
         (deployment(deadline_exceeded=True, generation=3, observed=2), BOTH, new_pods()),
         WAITING,
-        "progress deadline exceeded",
+        "ProgressDeadlineExceeded",
         rules=("D2", "D3"),
     ),
     case(
