@@ -10,14 +10,15 @@ progress deadline; the kubelet uses the same hook for its timers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
 from airflow_sts_provider.testing.clock import Clock
-from airflow_sts_provider.testing.controlplane.cache import Cache, Key
+from airflow_sts_provider.testing.controlplane.cache import Cache, Key, key_of
 from airflow_sts_provider.testing.controlplane.events import EventRecorder
+from airflow_sts_provider.testing.controlplane.util import controller_of, labels_of, selector_of
 from airflow_sts_provider.testing.registry.deletion import DeleteOptions, Deleter
 from airflow_sts_provider.testing.registry.store import Change, Obj, Store
 
@@ -64,3 +65,45 @@ class Controller:
     def sync(self, key: Key, now: datetime) -> datetime | None:
         """Reconcile ``key``; return when to look at it again, if ever."""
         return None
+
+    # -- shared wiring of the controllers that own pods ------------------------------------
+    def owner_keys(
+        self,
+        change: Change,
+        writer: str | None,
+        owner: tuple[str, str],
+        children: tuple[str, ...],
+        orphan: Callable[[Obj, str], Iterable[Key]],
+    ) -> Iterable[Key]:
+        """Keys of the ``owner`` (resource, kind) a change concerns, as its informers see it.
+
+        The owner itself, but not this controller's own status writes; for a changed
+        child, its controller owner; for a child with no controller, ``orphan(obj,
+        namespace)`` names the owners that may adopt it.
+        """
+        resource, kind = owner
+        if change.resource == resource:
+            if writer == self.name and change.type == "MODIFIED":
+                return ()  # its own status write
+            return (key_of(resource, change.obj),)
+        if change.resource not in children:
+            return ()
+        keys: set[Key] = set()
+        for obj in (change.obj, change.old):
+            if obj is None:
+                continue
+            namespace = obj["metadata"].get("namespace", "")
+            ref = controller_of(obj)
+            if ref is None:
+                keys.update(orphan(obj, namespace))
+            elif ref.get("kind") == kind:
+                keys.add((resource, namespace, ref["name"]))
+        return keys
+
+    def selecting(self, resource: str, obj: Obj, namespace: str) -> Iterable[Key]:
+        """The ``resource`` objects in ``namespace`` whose selector matches ``obj``'s labels."""
+        for owner in self.ctx.cache.all(resource):
+            if owner["metadata"].get("namespace") == namespace and selector_of(
+                owner["spec"].get("selector")
+            ).matches(labels_of(obj)):
+                yield key_of(resource, owner)

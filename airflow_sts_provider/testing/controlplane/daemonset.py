@@ -32,13 +32,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from airflow_sts_provider.testing.controlplane.base import Context, Controller
-from airflow_sts_provider.testing.controlplane.cache import Key, key_of
+from airflow_sts_provider.testing.controlplane.cache import Key
 from airflow_sts_provider.testing.controlplane.deployment import template_hash
 from airflow_sts_provider.testing.controlplane.nodefit import matches_affinity, untolerated_taint
 from airflow_sts_provider.testing.controlplane.util import (
     adopt_or_release,
     available_at,
-    controller_of,
     is_pod_available,
     is_pod_ready,
     is_terminating,
@@ -127,28 +126,11 @@ class DaemonSetController(Controller):
 
     # -- wiring --------------------------------------------------------------------------
     def watch(self, change: Change, writer: str | None) -> Iterable[Key]:
-        if change.resource == "daemonsets":
-            if writer == self.name and change.type == "MODIFIED":
-                return ()  # its own status write
-            return (key_of("daemonsets", change.obj),)
-        if change.resource not in ("pods", "controllerrevisions"):
-            return ()
-        keys = set()
-        for obj in (change.obj, change.old):
-            if obj is None:
-                continue
-            namespace = obj["metadata"].get("namespace", "")
-            ref = controller_of(obj)
-            if ref is not None:
-                if ref.get("kind") == "DaemonSet":
-                    keys.add(("daemonsets", namespace, ref["name"]))
-            elif change.resource == "pods":  # an orphan: maybe one of ours to adopt
-                for ds in self.ctx.cache.all("daemonsets"):
-                    if ds["metadata"].get("namespace") == namespace and selector_of(
-                        ds["spec"].get("selector")
-                    ).matches(labels_of(obj)):
-                        keys.add(key_of("daemonsets", ds))
-        return keys
+        def orphan(obj: Obj, namespace: str) -> Iterable[Key]:  # a pod maybe ours to adopt
+            return self.selecting("daemonsets", obj, namespace) if change.resource == "pods" else ()
+
+        owner = ("daemonsets", "DaemonSet")
+        return self.owner_keys(change, writer, owner, ("pods", "controllerrevisions"), orphan)
 
     def sync(self, key: Key, now: datetime) -> datetime | None:
         ds = self.ctx.cache.get(key)

@@ -17,12 +17,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from airflow_sts_provider.testing.controlplane.base import Controller
-from airflow_sts_provider.testing.controlplane.cache import Key, key_of
+from airflow_sts_provider.testing.controlplane.cache import Key
 from airflow_sts_provider.testing.controlplane.util import (
     adopt_or_release,
     available_at,
     condition,
-    controller_of,
     is_active,
     is_pod_available,
     is_pod_ready,
@@ -68,27 +67,10 @@ class ReplicaSetController(Controller):
     name = "replicaset-controller"
 
     def watch(self, change: Change, writer: str | None) -> Iterable[Key]:
-        if change.resource == "replicasets":
-            if writer == self.name and change.type == "MODIFIED":
-                return ()
-            return (key_of("replicasets", change.obj),)
-        if change.resource != "pods":
-            return ()
-        keys = set()
-        for obj in (change.obj, change.old):
-            if obj is None:
-                continue
-            ref = controller_of(obj)
-            namespace = obj["metadata"].get("namespace", "")
-            if ref is not None and ref.get("kind") == "ReplicaSet":
-                keys.add(("replicasets", namespace, ref["name"]))
-            elif ref is None and change.type != "DELETED":
-                for rs in self.ctx.cache.all("replicasets"):
-                    if rs["metadata"]["namespace"] == namespace and selector_of(
-                        rs["spec"].get("selector")
-                    ).matches(labels_of(obj)):
-                        keys.add(key_of("replicasets", rs))
-        return keys
+        def orphan(obj: Obj, namespace: str) -> Iterable[Key]:  # a pod maybe ours to adopt
+            return self.selecting("replicasets", obj, namespace) if change.type != "DELETED" else ()
+
+        return self.owner_keys(change, writer, ("replicasets", "ReplicaSet"), ("pods",), orphan)
 
     def sync(self, key: Key, now: datetime) -> datetime | None:
         rs = self.ctx.cache.get(key)

@@ -25,12 +25,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from airflow_sts_provider.testing.controlplane.base import Controller
-from airflow_sts_provider.testing.controlplane.cache import Key, key_of
+from airflow_sts_provider.testing.controlplane.cache import Key
 from airflow_sts_provider.testing.controlplane.util import (
     adopt_or_release,
     available_at,
     canonical_json,
-    controller_of,
     fnv32,
     is_pod_available,
     is_running_and_ready,
@@ -108,26 +107,16 @@ class StatefulSetController(Controller):
 
     # -- wiring --------------------------------------------------------------------------
     def watch(self, change: Change, writer: str | None) -> Iterable[Key]:
-        if change.resource == "statefulsets":
-            if writer == self.name and change.type == "MODIFIED":
-                return ()  # its own status write
-            return (key_of("statefulsets", change.obj),)
-        if change.resource not in ("pods", "controllerrevisions"):
+        def orphan(obj: Obj, namespace: str) -> Iterable[Key]:  # a pod maybe ours to adopt
+            if change.resource != "pods":
+                return ()
+            parent, _ = parent_and_ordinal(obj["metadata"]["name"])
+            if parent and self.ctx.cache.get(("statefulsets", namespace, parent)):
+                return (("statefulsets", namespace, parent),)
             return ()
-        keys = set()
-        for obj in (change.obj, change.old):
-            if obj is None:
-                continue
-            namespace = obj["metadata"].get("namespace", "")
-            ref = controller_of(obj)
-            if ref is not None:
-                if ref.get("kind") == "StatefulSet":
-                    keys.add(("statefulsets", namespace, ref["name"]))
-            elif change.resource == "pods":  # an orphan: maybe ours to adopt
-                parent, _ = parent_and_ordinal(obj["metadata"]["name"])
-                if parent and self.ctx.cache.get(("statefulsets", namespace, parent)):
-                    keys.add(("statefulsets", namespace, parent))
-        return keys
+
+        owner = ("statefulsets", "StatefulSet")
+        return self.owner_keys(change, writer, owner, ("pods", "controllerrevisions"), orphan)
 
     def sync(self, key: Key, now: datetime) -> datetime | None:
         sts = self.ctx.cache.get(key)
