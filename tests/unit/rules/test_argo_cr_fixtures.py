@@ -9,29 +9,20 @@ it names) from that very table, so the two cannot drift apart.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from airflow_sts_provider.readiness import State, Verdict, evaluate_resource
-from airflow_sts_provider.readiness.checks import parse_time
+
+from .real_objects import fixtures_dir, normalise, ten_minutes_after
 
 yaml = pytest.importorskip("yaml")
 
 
-def _fixtures_dir() -> Path:
-    configured = os.environ.get("STS_ARGO_CR_FIXTURES")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "argo-health-crs"
-
-
-FIXTURES = _fixtures_dir()
+FIXTURES = fixtures_dir("STS_ARGO_CR_FIXTURES", "argo-health-crs")
 pytestmark = pytest.mark.skipif(
     not (FIXTURES / "README.md").is_file(),
     reason=f"operator fixtures not found at {FIXTURES} (set STS_ARGO_CR_FIXTURES)",
@@ -58,35 +49,10 @@ def expected_verdicts() -> dict[str, tuple[State, tuple[str, ...], str]]:
     return table
 
 
-def _normalise(value: Any) -> Any:
-    """YAML loads unquoted timestamps as datetimes; the API sends RFC 3339 strings."""
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, dict):
-        return {key: _normalise(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_normalise(item) for item in value]
-    return value
-
-
-def _timestamps(value: Any) -> Iterator[datetime]:
-    if isinstance(value, str) and _STAMP.fullmatch(value):
-        moment = parse_time(value)
-        if moment is not None:
-            yield moment
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _timestamps(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _timestamps(item)
-
-
 def load(name: str) -> tuple[dict[str, Any], datetime]:
     """The object, and ``now`` as the README says: its latest timestamp plus 10 minutes."""
-    obj = _normalise(yaml.safe_load((FIXTURES / name).read_text()))
-    return obj, max(_timestamps(obj)) + timedelta(minutes=10)
+    obj = normalise(yaml.safe_load((FIXTURES / name).read_text()))
+    return obj, ten_minutes_after(obj, _STAMP)
 
 
 def judge(name: str, **options: Any) -> Verdict:

@@ -8,12 +8,8 @@ this test reads *our* column from that very table, so the two cannot drift apart
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,17 +21,12 @@ from airflow_sts_provider.readiness import (
     evaluate_statefulset,
 )
 
+from .real_objects import fixtures_dir, normalise, ten_minutes_after
+
 yaml = pytest.importorskip("yaml")
 
 
-def _fixtures_dir() -> Path:
-    configured = os.environ.get("STS_ARGO_FIXTURES")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "argo-health"
-
-
-FIXTURES = _fixtures_dir()
+FIXTURES = fixtures_dir("STS_ARGO_FIXTURES", "argo-health")
 pytestmark = pytest.mark.skipif(
     not (FIXTURES / "README.md").is_file(),
     reason=f"real-object fixtures not found at {FIXTURES} (set STS_ARGO_FIXTURES)",
@@ -56,32 +47,9 @@ def expected_verdicts() -> dict[str, State]:
     return table
 
 
-def _normalise(value: Any) -> Any:
-    """YAML loads unquoted timestamps as datetimes; the API sends RFC 3339 strings."""
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, dict):
-        return {key: _normalise(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_normalise(item) for item in value]
-    return value
-
-
-def _timestamps(value: Any) -> Iterator[datetime]:
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", value):
-        yield datetime.fromisoformat(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _timestamps(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _timestamps(item)
-
-
 def judge(path: Path) -> Verdict:
-    obj = _normalise(yaml.safe_load(path.read_text()))
-    now = max(_timestamps(obj)) + timedelta(minutes=10)
+    obj = normalise(yaml.safe_load(path.read_text()))
+    now = ten_minutes_after(obj)
     if obj["kind"] == "Pod":
         return evaluate_pod(obj, now=now)
     if obj["kind"] == "StatefulSet":
