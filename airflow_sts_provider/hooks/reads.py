@@ -32,7 +32,7 @@ from airflow_sts_provider.hooks.events import (
 )
 from airflow_sts_provider.hooks.paging import Pager
 from airflow_sts_provider.hooks.wire import Obj, Request
-from airflow_sts_provider.kinds import ApiResource, Kind, spec_selector
+from airflow_sts_provider.kinds import ApiResource, Kind
 from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
 from airflow_sts_provider.reporting import not_found_verdict
 
@@ -73,11 +73,6 @@ def name_of(obj: Mapping[str, Any]) -> str:
     """``metadata.name`` of an object, ``""`` when its metadata is not a mapping."""
     meta = obj.get("metadata")
     return str(meta.get("name") or "") if isinstance(meta, Mapping) else ""
-
-
-def label_selector(workload: Mapping[str, Any]) -> str:
-    """The workload's own ``spec.selector`` as a ``labelSelector`` string."""
-    return spec_selector(workload)
 
 
 def request_for(

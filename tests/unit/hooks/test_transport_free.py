@@ -18,9 +18,8 @@ from airflow_sts_provider.exceptions import (
 from airflow_sts_provider.hooks.clock import ServerClock, parse_date_header
 from airflow_sts_provider.hooks.events import event_field_selector, warning_event_lines
 from airflow_sts_provider.hooks.paging import Pager
-from airflow_sts_provider.hooks.reads import label_selector
 from airflow_sts_provider.hooks.wire import Request, error_for_status, status_message
-from airflow_sts_provider.kinds import kind_of
+from airflow_sts_provider.kinds import kind_of, spec_selector
 from airflow_sts_provider.readiness import PodReport, ReadinessPolicy, State, Verdict
 from airflow_sts_provider.reporting import failure_message, not_found_verdict
 from airflow_sts_provider.triggers.base import seconds_until_change
@@ -210,7 +209,7 @@ def test_pager_restarts_once_after_an_expired_continue_token_then_gives_up() -> 
 def test_label_selector_is_the_workloads_own_selector(
     selector: dict[str, Any], expected: str
 ) -> None:
-    assert label_selector({"spec": {"selector": selector}}) == expected
+    assert spec_selector({"spec": {"selector": selector}}) == expected
 
 
 def test_not_found_verdict_waits_and_names_the_object() -> None:
