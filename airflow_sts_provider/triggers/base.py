@@ -239,15 +239,9 @@ class WorkloadRunningTrigger(BaseTrigger):
         while True:
             verdict = picture.judge(hook.clock.now(), self._readiness_policy)
             self._remember(verdict)
-            if self._stale:
-                pass  # a watch is reconnecting: the picture may miss events, decide nothing
-            elif picture.workload is None and self.fail_fast:
-                return self._event("failed", self._deleted_message())
-            elif verdict.state is State.READY:
-                return self._event("success", f"{verdict.kind} {where(verdict)} is ready")
-            elif verdict.state is State.FAILED and self.fail_fast:
-                self._remember(await hook.with_events(verdict, picture))
-                return self._event("failed", failure_message(self._last or verdict))
+            decided = None if self._stale else await self._decide(hook, verdict, picture)
+            if decided is not None:
+                return decided
             if self._past_deadline():
                 return self._timeout_event()
             try:
@@ -256,6 +250,23 @@ class WorkloadRunningTrigger(BaseTrigger):
                 await self._refresh(hook, picture)
                 continue
             self._apply(picture, item, queue)
+
+    async def _decide(
+        self, hook: AsyncWorkloadHook, verdict: Verdict, picture: Picture
+    ) -> dict[str, Any] | None:
+        """The event to fire for this verdict, or None to keep watching.
+
+        Never asked while a watch is reconnecting (the picture may miss events).
+        An event trigger overrides it to fire once per revision instead.
+        """
+        if picture.workload is None and self.fail_fast:
+            return self._event("failed", self._deleted_message())
+        if verdict.state is State.READY:
+            return self._event("success", f"{verdict.kind} {where(verdict)} is ready")
+        if verdict.state is State.FAILED and self.fail_fast:
+            self._remember(await hook.with_events(verdict, picture))
+            return self._event("failed", failure_message(self._last or verdict))
+        return None
 
     async def _refresh(self, hook: AsyncWorkloadHook, picture: Picture) -> None:
         """Re-read the workload; a failure keeps the picture (the watches carry it)."""
