@@ -26,7 +26,7 @@ import math
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -97,6 +97,8 @@ class WorkloadRunningTrigger(BaseTrigger):
 
     #: The kinds-table row it serves; a resource trigger sets its own per instance.
     kind: str = "StatefulSet"
+    #: A deferred sensor's trigger ends with its one event; an event trigger keeps going.
+    fires_once: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -176,8 +178,11 @@ class WorkloadRunningTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Watch and judge until there is an answer; yield it as the one event."""
-        yield TriggerEvent(await self._wait())  # type: ignore[no-untyped-call]
+        """Watch and judge until there is an answer; yield it (the one event, if ``fires_once``)."""
+        while True:
+            yield TriggerEvent(await self._wait())  # type: ignore[no-untyped-call]
+            if self.fires_once:
+                return
 
     async def _wait(self) -> dict[str, Any]:
         hook = self.hook()
