@@ -65,6 +65,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_sts_provider.triggers.daemonset",
                     "airflow_sts_provider.triggers.resource",
                     "airflow_sts_provider.triggers.workloads",
+                    "airflow_sts_provider.triggers.events",
                 ],
             }
         ],

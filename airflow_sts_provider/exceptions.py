@@ -9,6 +9,7 @@ The sensors map them to Airflow: permanent ones fail the task, transient ones ar
 from __future__ import annotations
 
 __all__ = [
+    "AssetWatcherError",
     "ConnectionConfigError",
     "ContinueExpiredError",
     "KubernetesApiCallError",
@@ -80,3 +81,11 @@ class UnservedKindError(ValueError):
         )
         self.api_version = api_version
         self.kind = kind
+
+
+class AssetWatcherError(RuntimeError):
+    """An event trigger cannot watch its workload (401/403, a kind not served): no DAG run.
+
+    A DAG run scheduled by a watcher means "a revision is running"; a broken watcher
+    raises this in the triggerer instead of firing an event that would say otherwise.
+    """

@@ -9,8 +9,8 @@ here (plus its rules in :mod:`airflow_sts_provider.readiness`). A row says
   workload (its own ``spec.selector`` for the built-in kinds): its pods, a
   Deployment's ReplicaSets, a DaemonSet's ControllerRevisions;
 * which rules judge what was read;
-* which sensor and trigger class serve it (as import paths, so reading the table
-  never imports Airflow).
+* which sensor, trigger and event trigger (for an ``AssetWatcher``) class serve
+  it (as import paths, so reading the table never imports Airflow).
 
 Custom resources of operators (Strimzi ``Kafka``, CloudNativePG ``Cluster``...)
 are rows made at run time by :func:`resource_kind`, once API discovery has said
@@ -77,6 +77,8 @@ class Kind:
     judge: Judge
     sensor: str
     trigger: str
+    #: The ``BaseEventTrigger`` an ``AssetWatcher`` uses to schedule a DAG on a new revision.
+    event_trigger: str
     #: What the API server accepts as the name: a DNS subdomain (253), or a DNS label
     #: where the name ends up in a label value (a StatefulSet's pods carry it).
     max_name_length: int = 253
@@ -129,6 +131,7 @@ KINDS: Final[Mapping[str, Kind]] = {
             judge=_statefulset,
             sensor=f"{_SENSORS}.statefulset.StatefulSetRunningSensor",
             trigger=f"{_TRIGGERS}.statefulset.StatefulSetRunningTrigger",
+            event_trigger=f"{_TRIGGERS}.events.StatefulSetReadyEventTrigger",
             max_name_length=63,
         ),
         Kind(
@@ -138,6 +141,7 @@ KINDS: Final[Mapping[str, Kind]] = {
             judge=_deployment,
             sensor=f"{_SENSORS}.deployment.DeploymentRunningSensor",
             trigger=f"{_TRIGGERS}.deployment.DeploymentRunningTrigger",
+            event_trigger=f"{_TRIGGERS}.events.DeploymentReadyEventTrigger",
         ),
         Kind(
             name="DaemonSet",
@@ -146,6 +150,7 @@ KINDS: Final[Mapping[str, Kind]] = {
             judge=_daemonset,
             sensor=f"{_SENSORS}.daemonset.DaemonSetRunningSensor",
             trigger=f"{_TRIGGERS}.daemonset.DaemonSetRunningTrigger",
+            event_trigger=f"{_TRIGGERS}.events.DaemonSetReadyEventTrigger",
             max_name_length=63,
         ),
         Kind(
@@ -155,6 +160,7 @@ KINDS: Final[Mapping[str, Kind]] = {
             judge=_pod,
             sensor=f"{_SENSORS}.pod.PodRunningSensor",
             trigger=f"{_TRIGGERS}.pod.PodRunningTrigger",
+            event_trigger=f"{_TRIGGERS}.events.PodReadyEventTrigger",
         ),
     )
 }
@@ -206,6 +212,7 @@ def resource_kind(resource: ApiResource, spec: ResourceSpec) -> Kind:
         judge=judge,
         sensor=f"{_SENSORS}.resource.ResourceRunningSensor",
         trigger=f"{_TRIGGERS}.resource.ResourceRunningTrigger",
+        event_trigger=f"{_TRIGGERS}.events.ResourceReadyEventTrigger",
         selector=lambda _obj: spec.pod_selector or "",
     )
 
