@@ -84,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--fail-codes", default="500,503,429", metavar="CODES", help="e.g. 500,503,429"
     )
+    serve.add_argument(
+        "--corrupt-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="share of answers served as a 200 whose body is not a JSON object"
+        " (truncated JSON, null, an HTML page, an array; a watch line likewise)",
+    )
     commands.add_parser("scenarios", help="list the scenarios")
     return parser
 
@@ -129,7 +137,12 @@ def _serve(args: argparse.Namespace, codes: list[int]) -> int:
     from airflow_sts_provider.testing.cluster import EmulatedCluster
 
     try:
-        faults = Faults(latency_ms=args.latency_ms, fail_rate=args.fail_rate, fail_codes=codes)
+        faults = Faults(
+            latency_ms=args.latency_ms,
+            fail_rate=args.fail_rate,
+            fail_codes=codes,
+            corrupt_rate=args.corrupt_rate,
+        )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

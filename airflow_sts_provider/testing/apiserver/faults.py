@@ -2,9 +2,11 @@
 
 A provider that only ever met a perfect API server has not been tested. These
 knobs reproduce the failures clients must survive: slow responses, 5xx and 429
-answers, connections dropped mid-body, watches that end early and continue
-tokens that expire between two pages. All are settable at start and while the
-server runs; every method is thread-safe because request threads read them.
+answers, connections dropped mid-body, bodies that are not a JSON object (a
+proxy's HTML error page served as 200, a truncated body, ``null``, an array),
+watches that end early and continue tokens that expire between two pages. All
+are settable at start and while the server runs; every method is thread-safe
+because request threads read them.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ _DISCOVERY = re.compile(
 )
 
 
+#: What a corrupted answer carries instead of a JSON object (see :class:`FaultDecision`).
+CORRUPTIONS = ("truncated", "null", "html", "array")
+
 _SETTINGS = (
     "latency_ms",
     "fail_rate",
     "fail_codes",
     "drop_rate",
+    "corrupt_rate",
     "watch_cut_after",
     "expire_continue",
     "path_pattern",
@@ -39,11 +45,16 @@ _SETTINGS = (
 
 @dataclass(frozen=True)
 class FaultDecision:
-    """What to do to one request: wait, answer with an error code, or drop the body."""
+    """What to do to one request: wait, answer with an error code, drop or corrupt the body.
+
+    ``corrupt`` is one of :data:`CORRUPTIONS`: the answer becomes a 200 whose body is
+    not a JSON object (a watch: its first event line is replaced by such a line).
+    """
 
     latency_s: float = 0.0
     fail_code: int | None = None
     drop: bool = False
+    corrupt: str | None = None
 
 
 class Faults:
@@ -51,7 +62,9 @@ class Faults:
 
     ``fail_next`` makes exactly the next N eligible requests fail (deterministic,
     for tests that want "one transient error, then success"); ``fail_rate``
-    fails a random share of them, drawn from a generator seeded with ``seed``.
+    fails a random share of them, drawn from a generator seeded with ``seed``;
+    ``drop_rate`` and ``corrupt_rate`` likewise drop or corrupt a share of answers
+    (the kind of corruption is drawn from the same generator).
     """
 
     def __init__(
@@ -61,6 +74,7 @@ class Faults:
         fail_rate: float = 0.0,
         fail_codes: Iterable[int] = (500, 503, 429),
         drop_rate: float = 0.0,
+        corrupt_rate: float = 0.0,
         watch_cut_after: float | None = None,
         expire_continue: bool = False,
         path_pattern: str | None = None,
@@ -75,17 +89,18 @@ class Faults:
         self.fail_rate = fail_rate
         self.fail_codes = tuple(fail_codes)
         self.drop_rate = drop_rate
+        self.corrupt_rate = corrupt_rate
         self.watch_cut_after = watch_cut_after
         self.expire_continue = expire_continue
         self.path_pattern = path_pattern
         self.include_discovery = include_discovery
         self.fail_next = fail_next
         self.retry_after = retry_after
-        self.injected = 0  # how many requests got an error or a drop (for test assertions)
+        self.injected = 0  # requests that got an error, a drop or a corrupt body (for tests)
         self._validate()
 
     def _validate(self) -> None:
-        for name in ("fail_rate", "drop_rate"):
+        for name in ("fail_rate", "drop_rate", "corrupt_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {value!r}")
@@ -124,6 +139,7 @@ class Faults:
             self.fail_rate = 0.0
             self.fail_codes = (500, 503, 429)
             self.drop_rate = 0.0
+            self.corrupt_rate = 0.0
             self.watch_cut_after = None
             self.expire_continue = False
             self.path_pattern = None
@@ -153,6 +169,9 @@ class Faults:
             if self.drop_rate and self._random.random() < self.drop_rate:
                 self.injected += 1
                 return FaultDecision(latency, None, True)
+            if self.corrupt_rate and self._random.random() < self.corrupt_rate:
+                self.injected += 1
+                return FaultDecision(latency, corrupt=self._random.choice(CORRUPTIONS))
             return FaultDecision(latency)
 
     def continue_expired(self) -> bool:
@@ -162,3 +181,34 @@ class Faults:
     def watch_deadline(self) -> float | None:
         with self._lock:
             return self.watch_cut_after
+
+
+_HTML_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+    b"<body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>\n"
+)
+
+
+def corrupt_body(corruption: str, payload: bytes) -> tuple[str, bytes]:
+    """``(Content-Type, body)`` of a 200 answer that carries no JSON object.
+
+    What middleboxes and half-written responses really serve: the first half of
+    the JSON (never valid: an object's closing brace is its last byte), ``null``,
+    a proxy's HTML error page, or the object wrapped in an array.
+    """
+    body = payload.rstrip(b"\n")
+    if corruption == "truncated":
+        return "application/json", body[: max(1, len(body) // 2)]
+    if corruption == "null":
+        return "application/json", b"null\n"
+    if corruption == "html":
+        return "text/html", _HTML_PAGE
+    if corruption == "array":
+        return "application/json", b"[" + body + b"]\n"
+    raise ValueError(f"unknown corruption {corruption!r}; one of {', '.join(CORRUPTIONS)}")
+
+
+def corrupt_line(corruption: str, line: bytes) -> bytes:
+    """One watch-stream line, newline-terminated, that is not a JSON object."""
+    _, body = corrupt_body(corruption, line)
+    return b" ".join(body.split(b"\n")).strip() + b"\n"

@@ -7,7 +7,8 @@ clients verify the server's certificate exactly as against a production
 cluster (and kubectl, which only sends bearer tokens over TLS, authenticates).
 
 Request pipeline: faults (latency, injected errors) -> bearer token -> route ->
-RBAC -> handler -> response (or a dropped connection, when a fault says so).
+RBAC -> handler -> response (or a dropped connection or a body that is not JSON,
+when a fault says so).
 Every response, errors and watches included, carries a ``Date`` header taken
 from the emulated clock, which is how the provider reads "now".
 """
@@ -35,7 +36,12 @@ from urllib.parse import parse_qsl, urlsplit
 import yaml
 
 from airflow_sts_provider.testing.apiserver import discovery, openapi
-from airflow_sts_provider.testing.apiserver.faults import FaultDecision, Faults
+from airflow_sts_provider.testing.apiserver.faults import (
+    FaultDecision,
+    Faults,
+    corrupt_body,
+    corrupt_line,
+)
 from airflow_sts_provider.testing.apiserver.handlers import Api
 from airflow_sts_provider.testing.apiserver.rbac import Attributes, Authorizer, verb_for
 from airflow_sts_provider.testing.apiserver.request import ApiRequest, Reply, WatchReply
@@ -426,8 +432,11 @@ class _Handler(BaseHTTPRequestHandler):
         self, code: int, body: Any, headers: dict[str, str], decision: FaultDecision
     ) -> None:
         payload = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+        content_type = "application/json"
+        if decision.corrupt is not None:  # a 200 whatever the answer was, as a proxy serves it
+            code, (content_type, payload) = 200, corrupt_body(decision.corrupt, payload)
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", "no-cache, private")
         for name, value in headers.items():
             self.send_header(name, value)
@@ -463,6 +472,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             for event in reply.events:
                 line = json.dumps(event, separators=(",", ":")).encode() + b"\n"
+                if decision.corrupt is not None and sent == 0:
+                    line = corrupt_line(decision.corrupt, line)  # the event itself is lost
                 if decision.drop and sent >= 1:
                     # the connection dies in the middle of an event
                     self.wfile.write(f"{len(line):x}\r\n".encode() + line[: len(line) // 2])
