@@ -178,21 +178,41 @@ def d6_new_pods(d: _Deployment, sets: _ReplicaSets, new_pods: Sequence[Obj]) -> 
     return Finding("D6", _WAITING, f"{active} of {d.desired} new pods exist")
 
 
+@dataclass
+class _Pods(PodTally):
+    """The new pods' reports, then the old ones', and how many old pods still serve."""
+
+    old: int = 0  # pods of older ReplicaSets
+    old_serving: int = 0  # of those, Running and Ready (in the Service's endpoints)
+
+
 def d6_pods(
     sets: _ReplicaSets, pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy
-) -> tuple[PodTally, list[Obj]]:
+) -> tuple[_Pods, list[Obj]]:
     """D6: the new ReplicaSet's pods pass the pod rules; D5: an old ReplicaSet's pods go.
 
-    Returns the reports (new pods first) and the new ReplicaSet's pods.
+    Returns the reports (new pods first) and the new ReplicaSet's pods. An old pod
+    that is Ready (stable or not) still serves: a rollout to a crashing image is
+    an outage only once none does, so the reason counts them.
     """
     new_pods, old_pods = _split_pods(sets, pods)
-    tally = PodTally()
+    tally = _Pods(old=len(old_pods))
     for pod in new_pods:
         report, rules = pod_rules.judge_pod(pod, now, policy)
         tally.add(report, ("D6", *rules) if rules else ())
     for pod, rs_meta in old_pods:
-        tally.add(d5_old_pod(pod_rules.judge_pod(pod, now, policy)[0], rs_meta), ("D5",))
+        report, rules = pod_rules.judge_pod(pod, now, policy)
+        tally.old_serving += report.state is State.READY or rules == ("P7",)
+        tally.add(d5_old_pod(report, rs_meta), ("D5",))
     return tally, new_pods
+
+
+def d5_summary(d: _Deployment, tally: _Pods) -> str | None:
+    """D5, D6 mid-rollout: "0 of 3 new pods ready; 3 old pods still serving"."""
+    if not tally.old:
+        return None
+    serving = plural(tally.old_serving, "old pod")
+    return f"{tally.ready} of {d.desired} new pods ready; {serving} still serving"
 
 
 def _split_pods(sets: _ReplicaSets, pods: Sequence[Obj]) -> tuple[list[Obj], list[tuple[Obj, Obj]]]:
@@ -261,6 +281,7 @@ def evaluate_deployment(
         findings=findings,
         order=_ORDER,
         observed=unobserved is None,
+        summary=d5_summary(d, tally),
     )
 
 

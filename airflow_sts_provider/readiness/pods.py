@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import shapes
@@ -26,6 +26,7 @@ from .verdict import (
     dur,
     in_table_order,
     plural,
+    rfc3339,
     secs,
     with_message,
 )
@@ -334,9 +335,29 @@ def p4_restarts(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Sequence[F
     exit_text = _exit_text(terminated) if terminated else "exit details not reported"
     text = (
         f"{pod.subject(status.get('name'), is_init)}: {exit_text}, {secs(ago)} ago "
-        f"({plural(pod.restarts, 'restart')}, {policy.max_restarts} tolerated)"
+        f"({plural(pod.restarts, 'restart')}, {policy.max_restarts} tolerated); "
+        f"{_p4_window(now, ago, policy)}"
     )
     return (Finding("P4", _FAILED, text),)
+
+
+def _p4_window(now: datetime, ago: float, policy: ReadinessPolicy) -> str:
+    """When the restart happened, until when it counts, and the two knobs that tolerate it.
+
+    A pod that recovered still fails for up to the whole window while every other
+    tool says it is fine: the reason must say why, and for how long.
+    """
+    window = policy.restart_window_seconds
+    at = now - timedelta(seconds=ago)
+    try:
+        until = rfc3339(at + timedelta(seconds=window))
+    except OverflowError:  # a window past year 9999: the restart counts for good
+        until = "forever"
+    return (
+        f"restarted at {rfc3339(at)}, counts until {until} "
+        f"(restart_window_seconds={window:g}); to tolerate it, raise max_restarts "
+        "or lower restart_window_seconds"
+    )
 
 
 Termination = tuple[float, bool, Obj, Obj | None]

@@ -144,10 +144,12 @@ def s7_rolled(s: _Set, at_update: int) -> Finding | None:
 
 @dataclass
 class _Pods(PodTally):
-    """The expected pods' reports, then the extra ones', and what S6 and S7 count."""
+    """The expected pods' reports, then the extra ones', and what S6, S7 and S8 count."""
 
     at_update: int = 0  # expected pods at the update revision
+    outdated: int = 0  # expected pods at another revision (S8: OnDelete leaves them)
     unlisted: int = 0  # missing ordinals counted, not named (MAX_MISSING_NAMED)
+    blocker: str | None = None  # S10: the first expected pod OrderedReady waits for
 
 
 def s9_s10_pods(s: _Set, pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy) -> _Pods:
@@ -164,25 +166,68 @@ def s9_s10_pods(s: _Set, pods: Sequence[Obj], now: datetime, policy: ReadinessPo
             judged[one[0].name] = one
     out = _Pods()
     by_index = _expected(s, judged)
-    update = s.update_revision
     for index in _ordinals_to_report(s.desired, sorted(by_index)):
         found = by_index.get(index)
         if found is None:
             out.add(_missing_pod(f"{s.name}-{s.start + index}"), ("S9",))
-            continue
-        report, rules = found
-        if rules:
-            rules = ("S10", *rules)
-        if report.revision != update:
-            report, revision_rule = s8_s9_s12_revision(s, index, report, policy)
-            rules += (revision_rule,) if revision_rule else ()
-        elif update is not None:
-            out.at_update += 1
-        out.add(report, rules)
+            out.blocker = out.blocker or f"{s.name}-{s.start + index}"
+        else:
+            _expected_pod(s, index, found, out, policy)
     out.unlisted = s.desired - len(out.reports)
     for name in sorted(judged):
         out.add(_extra_pod(s, judged[name][0]), ("S9",))
     return out
+
+
+def _expected_pod(
+    s: _Set, index: int, found: pod_rules.Judged, out: _Pods, policy: ReadinessPolicy
+) -> None:
+    """S8-S10, S12 for the expected pod at ``index``, added to ``out``."""
+    report, rules = found
+    if rules:
+        rules = ("S10", *rules)
+        report = s10_blocked(s, report, rules, out.blocker)
+        if out.blocker is None and rules != ("S10", "P7"):
+            out.blocker = report.name  # not Running and Ready: OrderedReady stops here
+    if report.revision != s.update_revision:
+        out.outdated += s.update_revision is not None
+        report, revision_rule = s8_s9_s12_revision(s, index, report, policy)
+        rules += (revision_rule,) if revision_rule else ()
+    elif s.update_revision is not None:
+        out.at_update += 1
+    out.add(report, rules)
+
+
+_OVER = frozenset({"P2", "P2b"})
+
+
+def s10_blocked(
+    s: _Set, report: PodReport, rules: tuple[str, ...], blocker: str | None
+) -> PodReport:
+    """S10: a pod that is over (evicted...) waits for the unready pod OrderedReady stops at.
+
+    The controller deletes and recreates a Failed pod only when it reaches its
+    ordinal, and OrderedReady goes no further than the first pod that is not
+    Running and Ready: that pod, not the evicted one, is what a person must fix.
+    """
+    if blocker is None or not s.ordered or _OVER.isdisjoint(rules):
+        return report
+    reason = (
+        f"{report.reason}; the controller (OrderedReady) replaces it only once "
+        f"{blocker} before it is Running and Ready"
+    )
+    return replace(report, reason=reason)
+
+
+def s8_summary(s: _Set, pods: _Pods) -> str | None:
+    """S8: under OnDelete, how many pods still run an outdated template, even when READY."""
+    if s.rolling or not pods.outdated:
+        return None
+    verb = "runs" if pods.outdated == 1 else "run"
+    return (
+        f"{pods.ready} of {s.desired} ready; {pods.outdated} of {s.desired} pods {verb} "
+        f"an outdated template (OnDelete: delete them to roll them to {s.update_revision})"
+    )
 
 
 #: Missing ordinals named one by one; beyond that a count, so the cost follows the
@@ -337,6 +382,7 @@ def evaluate_statefulset(
         findings=findings,
         order=_ORDER,
         observed=unobserved is None,
+        summary=s8_summary(s, judged),
     )
 
 

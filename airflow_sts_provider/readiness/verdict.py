@@ -88,7 +88,9 @@ class Verdict:
     ``findings`` holds the workload-level findings (not tied to one pod) so that
     :meth:`with_pod_events` can rebuild ``reason``; it is not part of ``to_dict()``.
     ``rules`` holds the ids of every rule that did not hold, workload and pod level,
-    in table order.
+    in table order. ``summary``, when a kind's rules have more to say than
+    "2 of 3 ready" (old pods still serving, outdated pods under OnDelete), is the
+    head :meth:`with_pod_events` keeps when it rebuilds ``reason``.
     """
 
     kind: str
@@ -102,6 +104,7 @@ class Verdict:
     pods: tuple[PodReport, ...]
     findings: tuple[Finding, ...] = field(default=(), repr=False, compare=False)
     rules: tuple[str, ...] = ()
+    summary: str | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for XCom: the contract's keys, then ``rules``."""
@@ -153,6 +156,7 @@ class Verdict:
             ready=self.ready,
             findings=self.findings,
             pods=pods,
+            summary=self.summary,
         )
         return replace(self, pods=pods, reason=reason)
 
@@ -217,11 +221,12 @@ def compose_reason(
     ready: int,
     findings: Sequence[Finding],
     pods: Sequence[PodReport],
+    summary: str | None = None,
 ) -> str:
-    """One line: the uniform count first, then what blocks it (all failures, a few waits)."""
+    """One line: the count (or ``summary``), then what blocks it: all failures, a few waits."""
     if kind == "Pod" and len(pods) == 1 and not findings:
         return pods[0].reason
-    head = f"{ready} of {desired} ready"
+    head = summary or f"{ready} of {desired} ready"
     if state is State.READY:
         return head + (" (scaled to zero)" if desired == 0 else "")
     parts = [head]
@@ -286,11 +291,13 @@ def workload_verdict(
     findings: Sequence[Finding],
     order: Sequence[str],
     observed: bool,
+    summary: str | None = None,
 ) -> Verdict:
     """Precedence: FAILED > WAITING > READY; an unobserved spec caps failing pods at WAITING.
 
     A FAILED finding (being deleted) fails it observed or not; ``order`` is the rule
-    tables that judged it; a tally with ``ready`` < its reports holds other states.
+    tables that judged it; a tally with ``ready`` < its reports holds other states;
+    ``summary`` replaces the reason's "2 of 3 ready" head.
     """
     reports = tuple(pods.reports)
     pod_states = {r.state for r in reports} - {_READY} if pods.ready < len(reports) else set()
@@ -307,7 +314,13 @@ def workload_verdict(
         namespace=meta.get("namespace"),
         state=state,
         reason=compose_reason(
-            kind, state, desired=desired, ready=pods.ready, findings=found, pods=reports
+            kind,
+            state,
+            desired=desired,
+            ready=pods.ready,
+            findings=found,
+            pods=reports,
+            summary=summary,
         ),
         desired=desired,
         ready=pods.ready,
@@ -315,4 +328,5 @@ def workload_verdict(
         pods=reports,
         findings=found,
         rules=in_table_order([*(f.rule for f in found), *pods.rules], order),
+        summary=summary,
     )

@@ -120,7 +120,7 @@ CASES = [
             [*new_pods(2), rs_pod(0, pod_hash=OLD_HASH), rs_pod(1, pod_hash=OLD_HASH)],
         ),
         WAITING,
-        "2 of 3 ready",
+        "2 of 3 new pods ready; 2 old pods still serving",
         "2 of 3 updated",
         "2 of 3 new pods exist",
         rules=("D5", "D6"),
@@ -140,6 +140,41 @@ CASES = [
         "2 of 3 ready; api-75dd4d49d5-b8w3n container main: CrashLoopBackOff, last exit 1 (Error)",
         rules=("D5", "D6", "P3"),
         ready=2,
+    ),
+    case(
+        "a rollout to a crashing image says how many old pods still serve",
+        (
+            deployment(updated=1, total=4),
+            BOTH,
+            [rs_pod(0, **CRASH), *(rs_pod(i, pod_hash=OLD_HASH) for i in range(3))],
+        ),
+        FAILED,
+        "0 of 3 new pods ready; 3 old pods still serving; api-75dd4d49d5-x7k2p container main: "
+        "CrashLoopBackOff",
+        rules=("D5", "D6", "P3"),
+        ready=0,
+    ),
+    case(
+        "a rollout to a crashing image whose old pods are not ready says none serves",
+        (
+            deployment(updated=1, total=2, ready=0, available=0),
+            BOTH,
+            [rs_pod(0, **CRASH), rs_pod(1, pod_hash=OLD_HASH, ready=False)],
+        ),
+        FAILED,
+        "0 of 3 new pods ready; 0 old pods still serving",
+        rules=("D5", "D6", "P3"),
+    ),
+    case(
+        "an old pod still stabilizing counts as serving: it is Ready, in the endpoints",
+        (
+            deployment(updated=1, total=2),
+            BOTH,
+            [rs_pod(0, **CRASH), rs_pod(1, pod_hash=OLD_HASH, ready_for=10)],
+        ),
+        FAILED,
+        "1 old pod still serving",
+        rules=("D5", "D6", "P3"),
     ),
     case(
         "a crash-looping pod of an old ReplicaSet does not fail the rollout",

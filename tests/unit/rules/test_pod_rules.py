@@ -430,6 +430,33 @@ CASES = [
         rules=("P4",),
     ),
     case(
+        "a recovered restart says when it happened, until when it counts, and the knobs",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=60),
+        FAILED,
+        "web-1 container main: Error, exit 1, 60s ago (1 restart, 0 tolerated); "
+        "restarted at 2026-11-02T11:59:00Z, counts until 2026-11-02T12:14:00Z "
+        "(restart_window_seconds=900); to tolerate it, raise max_restarts "
+        "or lower restart_window_seconds",
+        rules=("P4",),
+    ),
+    case(
+        "a restart's window follows restart_window_seconds",
+        pod(1, restarts=3, last_exit=1, last_finished_ago=30),
+        FAILED,
+        "restarted at 2026-11-02T11:59:30Z, counts until 2026-11-02T12:01:30Z "
+        "(restart_window_seconds=120)",
+        rules=("P4",),
+        policy=ReadinessPolicy(max_restarts=2, restart_window_seconds=120),
+    ),
+    case(
+        "a window too long for a calendar counts the restart forever",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=30),
+        FAILED,
+        "counts until forever (restart_window_seconds=1e+15)",
+        rules=("P4",),
+        policy=ReadinessPolicy(restart_window_seconds=1e15),
+    ),
+    case(
         "a restart with exit 0 fails too: a service container must not exit",
         pod(1, restarts=1, last_exit=0, last_finished_ago=60),
         FAILED,

@@ -236,6 +236,37 @@ CASES = [
         ready=3,
     ),
     case(
+        "OnDelete: a ready set says how many pods run an outdated template",
+        (
+            sts(strategy="OnDelete", current_revision=OLD_REV, updated=1),
+            [pod(0, revision=OLD_REV), pod(1, revision=OLD_REV), pod(2)],
+        ),
+        READY,
+        "3 of 3 ready; 2 of 3 pods run an outdated template "
+        "(OnDelete: delete them to roll them to web-7b8f75b98)",
+        rules=(),
+        shows=("S8",),
+        ready=3,
+    ),
+    case(
+        "OnDelete: one outdated pod is counted in the ready reason too",
+        (
+            sts(strategy="OnDelete", current_revision=OLD_REV, updated=2),
+            [pod(0, revision=OLD_REV), *sts_pods(2, start=1)],
+        ),
+        READY,
+        "3 of 3 ready; 1 of 3 pods runs an outdated template",
+        rules=(),
+        shows=("S8",),
+    ),
+    case(
+        "OnDelete with every pod updated says nothing of outdated templates",
+        (sts(strategy="OnDelete"), sts_pods(3)),
+        READY,
+        absent=("outdated",),
+        rules=(),
+    ),
+    case(
         "OnDelete strict: an outdated pod keeps the set waiting",
         (
             sts(strategy="OnDelete", current_revision=OLD_REV, updated=2),
@@ -310,6 +341,75 @@ CASES = [
         FAILED,
         "web-2: pod Failed: Evicted",
         rules=("S5", "S10", "P2"),
+    ),
+    case(
+        "an evicted pod behind an unready one names the pod OrderedReady stops at",
+        (
+            sts(ready=1),
+            [
+                pod(0),
+                pod(1, ready=False),
+                pod(2, phase="Failed", ready=False, pod_reason="Evicted"),
+            ],
+        ),
+        FAILED,
+        "web-2: pod Failed: Evicted",
+        "the controller (OrderedReady) replaces it only once web-1 before it is Running and Ready",
+        rules=("S5", "S10", "P2", "P6"),
+    ),
+    case(
+        "an evicted pod behind a missing ordinal names the missing pod",
+        (
+            sts(ready=1, created=2),
+            [pod(0), pod(2, phase="Failed", ready=False, pod_reason="Evicted")],
+        ),
+        FAILED,
+        "replaces it only once web-1 before it is Running and Ready",
+        rules=("S3", "S5", "S9", "S10", "P2"),
+    ),
+    case(
+        "an evicted pod before the unready one is replaced first: nothing holds it",
+        (
+            sts(ready=1),
+            [
+                pod(0, phase="Failed", ready=False, pod_reason="Evicted"),
+                pod(1, ready=False),
+                pod(2),
+            ],
+        ),
+        FAILED,
+        "web-0: pod Failed: Evicted",
+        absent=("replaces it only once",),
+        rules=("S5", "S10", "P2", "P6"),
+    ),
+    case(
+        "Parallel replaces an evicted pod whatever the other pods do",
+        (
+            sts(ready=1, pod_management="Parallel"),
+            [
+                pod(0),
+                pod(1, ready=False),
+                pod(2, phase="Failed", ready=False, pod_reason="Evicted"),
+            ],
+        ),
+        FAILED,
+        "web-2: pod Failed: Evicted",
+        absent=("replaces it only once",),
+        rules=("S5", "S10", "P2", "P6"),
+    ),
+    case(
+        "a stabilizing pod is Running and Ready: it does not hold an evicted pod back",
+        (
+            sts(ready=2),
+            [
+                pod(0),
+                pod(1, ready_for=10),
+                pod(2, phase="Failed", ready=False, pod_reason="Evicted"),
+            ],
+        ),
+        FAILED,
+        absent=("replaces it only once",),
+        rules=("S5", "S10", "P2", "P7"),
     ),
     case(
         "a pod unschedulable past the grace fails the set with the scheduler's words",
