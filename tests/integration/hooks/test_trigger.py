@@ -142,10 +142,15 @@ def test_watches_cut_short_and_flaky_responses_only_delay_success(
     cluster: EmulatedCluster,
 ) -> None:
     cluster.apply_scenario("rolling-update")
-    cluster.faults.set(watch_cut_after=0.5, fail_rate=0.2, fail_codes=[503], retry_after=0)
+    # fail_next makes faults certain: a run of ~10 requests drew none 1 time in 10
+    # from fail_rate alone. Three in a row outlast the in-place retries, so the
+    # cycle's own reconnect is exercised too.
+    cluster.faults.set(
+        watch_cut_after=0.5, fail_rate=0.2, fail_next=3, fail_codes=[503], retry_after=0
+    )
     event = fire(make(StatefulSetRunningTrigger, cluster, "rolling-update"))
     assert event["status"] == "success"
-    assert cluster.faults.injected > 0
+    assert cluster.faults.injected >= 3
 
 
 def test_deployment_and_pod_triggers(cluster: EmulatedCluster) -> None:
