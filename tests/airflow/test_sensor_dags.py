@@ -463,3 +463,61 @@ def test_the_example_release_gate_deploys_the_release_and_gates_on_it(
         "created statefulset default/shop-db",
     ]
     assert len(result.xcom["start_pipeline"]) == 3
+
+
+# --------------------------------------------------------------------------- corrupt bodies
+
+#: A seed whose first draw corrupts at 20% and 30% alike: the first read is always hit.
+FIRST_CORRUPT = 31
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "scenario", "rate"),
+    [
+        ("sts_gate", "healthy", 0.3),
+        ("deployment_gate", "healthy-deployment", 0.2),
+        ("sts_gate_deferrable", "healthy", 0.3),
+        ("deployment_gate_deferrable", "healthy-deployment", 0.2),
+    ],
+    ids=[
+        "30% corrupt bodies only delay a healthy StatefulSet, reschedule mode",
+        "20% corrupt bodies only delay a healthy Deployment, reschedule mode",
+        "30% corrupt bodies only delay a healthy StatefulSet, deferrable mode",
+        "20% corrupt bodies only delay a healthy Deployment, deferrable mode",
+    ],
+)
+def test_corrupt_bodies_only_delay_success(
+    held: EmulatedCluster,
+    capfd: pytest.CaptureFixture[str],
+    dag_id: str,
+    scenario: str,
+    rate: float,
+) -> None:
+    held.apply_scenario(scenario)
+    held.faults.set(corrupt_rate=rate, seed=FIRST_CORRUPT)
+    with clock_starts_at_first_look(held):
+        result = run(dag_id, capfd, scenario, window=20)
+    assert result.tasks == {"wait": "success", "consume": "success"}, result.output[-4000:]
+    assert result.xcom["wait"]["state"] == "ready"
+    assert held.faults.injected > 0
+    if dag_id.endswith("_deferrable"):
+        assert result.log_of("running trigger in line")
+
+
+@pytest.mark.parametrize(
+    "dag_id",
+    ["sts_gate", "sts_gate_deferrable"],
+    ids=[
+        "30% corrupt bodies still fail a crash loop naming crashloop-1, reschedule mode",
+        "30% corrupt bodies still fail a crash loop naming crashloop-1, deferrable mode",
+    ],
+)
+def test_corrupt_bodies_do_not_hide_a_crash_loop(
+    held: EmulatedCluster, capfd: pytest.CaptureFixture[str], dag_id: str
+) -> None:
+    held.apply_scenario("crashloop")
+    held.faults.set(corrupt_rate=0.3, seed=FIRST_CORRUPT)
+    with clock_starts_at_first_look(held):
+        result = run(dag_id, capfd, "crashloop", window=20)
+    assert_failed_fast(result, "crashloop-1", CRASH_LOOP)
+    assert held.faults.injected > 0
