@@ -288,3 +288,32 @@ async def arun_plan(plan: Plan[T], answer: Callable[[Read], Awaitable[Any]]) -> 
             reply = (True, await answer(step))
         except KubernetesApiCallError as exc:
             reply = (False, exc)
+
+
+# ---------------------------------------------------------------- shared (informer) reads
+
+
+def namespace_plan(resource: ApiResource, namespace: str) -> Plan[Listing]:
+    """Every object of ``resource`` in ``namespace``: what one shared watch starts from.
+
+    Triggers that share a stream read each resource once for the whole namespace
+    (RBAC: ``list`` + ``watch`` there) instead of once per workload by its selector.
+    """
+    listing: Listing = yield Read(request_for("list", resource, namespace), {}, paged=True)
+    return listing
+
+
+def namespace_watch(resource: ApiResource, namespace: str, version: str | None) -> Watch:
+    """The namespace-wide watch of ``resource`` from ``version`` (keyed by its plural)."""
+    return Watch(resource.plural, request_for("watch", resource, namespace), {}, version)
+
+
+def clock_plan() -> Plan[Obj]:
+    """The smallest read there is (``GET /version``): its answer's ``Date`` is the server's now.
+
+    A watch sends its ``Date`` only when it opens; a stability window is judged on the
+    server's clock, so a subscriber of a shared stream waking at a window's end asks
+    for a fresh one. Every identity may read ``/version`` (``system:public-info-viewer``).
+    """
+    version: Obj = yield Read(Request("get", "version", None, None, "", "", raw_path="/version"))
+    return version

@@ -16,6 +16,8 @@ _DNS1123_SUBDOMAIN = re.compile(
 )
 #: RFC 1123 label: what a namespace name must be.
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: The sensors' arguments that must be a real bool (a string would be truthy).
+SENSOR_FLAGS = ("fail_fast", "deferrable", "require_updated_on_delete", "share_watches")
 GRACE_ARGUMENTS = (
     "restart_window_seconds",
     "image_pull_grace_seconds",

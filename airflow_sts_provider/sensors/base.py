@@ -40,6 +40,7 @@ from airflow_sts_provider.reporting import (
 )
 from airflow_sts_provider.sensors.arguments import (
     GRACE_ARGUMENTS,
+    SENSOR_FLAGS,
     as_count,
     as_seconds,
     check_flag,
@@ -84,6 +85,10 @@ class WorkloadRunningSensor(BaseSensorOperator):
     :param not_found_grace_seconds: a workload still not found this long after the sensor
         started fails, naming the namespace if it does not exist and the closest names
         ("did you mean ..."), instead of waiting out ``timeout`` (7 days by default).
+    :param share_watches: deferred, share one list+watch per resource with the other
+        deferred sensors of this kind, connection and namespace where the triggerer can
+        (Airflow >= 3.3; README "Many deferred sensors: shared watches"); ``False``
+        keeps this sensor's own watches (the workload by name, its pods by selector).
 
     Every other argument is :class:`BaseSensorOperator`'s; ``mode`` defaults to
     ``"reschedule"`` so no worker slot is held while waiting.
@@ -116,6 +121,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         unschedulable_grace_seconds: float | None = None,
         require_updated_on_delete: bool = False,
         not_found_grace_seconds: float = 300.0,
+        share_watches: bool = True,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("mode", "reschedule")
@@ -133,6 +139,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         self.unschedulable_grace_seconds = unschedulable_grace_seconds
         self.require_updated_on_delete = require_updated_on_delete
         self.not_found_grace_seconds = not_found_grace_seconds
+        self.share_watches = share_watches
         self._poking_since: float | None = None
         try:
             self._check_arguments(rendered=False)
@@ -155,7 +162,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
                 f"kubernetes_conn_id must name a connection, got {self.kubernetes_conn_id!r}; "
                 "leave it unset for 'kubernetes_default'"
             )
-        for flag in ("fail_fast", "deferrable", "require_updated_on_delete"):
+        for flag in SENSOR_FLAGS:
             check_flag(flag, getattr(self, flag))
         knobs: dict[str, Any] = {"require_updated_on_delete": self.require_updated_on_delete}
         pending = False
@@ -341,6 +348,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
             "deadline": time.time() + float(self.timeout),
             "first_verdict": _summary(first),
             "not_found_grace_seconds": float(self.not_found_grace_seconds),
+            "share_watches": self.share_watches,
         }
 
 

@@ -16,6 +16,11 @@ hook and, if they persist, the cycle reconnects with the same retry policy;
 401/403 end the wait with an ``error`` event naming the missing right.
 It fires exactly one event:
 ``{"status": "success"|"failed"|"timeout"|"error", "verdict": {...}|None, "message": str}``.
+
+Where the triggerer shares streams (Airflow >= 3.3, ``BaseEventTrigger.shared_stream_key``),
+triggers of one kind, connection and namespace share one list+watch per resource
+(:mod:`.shared`) and each judges its own workload from the shared picture with
+the same loop; ``share_watches=False`` keeps a trigger on its own watches.
 """
 
 from __future__ import annotations
@@ -24,11 +29,16 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import TriggerEvent
+
+try:  # Airflow >= 3.0: an event trigger may share one stream (>= 3.3) or watch an asset
+    from airflow.triggers.base import BaseEventTrigger as _TriggerBase
+except ImportError:  # pragma: no cover - older Airflow: a plain trigger, its own watches
+    from airflow.triggers.base import BaseTrigger as _TriggerBase  # type: ignore[assignment]
 
 from airflow_sts_provider.exceptions import (
     KubernetesApiCallError,
@@ -39,11 +49,15 @@ from airflow_sts_provider.exceptions import (
 from airflow_sts_provider.hooks.reads import Picture, Watch
 from airflow_sts_provider.hooks.wire import error_for_status
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
-from airflow_sts_provider.kinds import Kind, import_class, kind_of
+from airflow_sts_provider.kinds import KINDS, Kind, import_class, kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
 from airflow_sts_provider.reporting import failure_message, summary_line, where
+from airflow_sts_provider.triggers import shared
 
-__all__ = ["WorkloadRunningTrigger", "seconds_until_change", "trigger_for"]
+__all__ = ["SHARED_STREAMS", "WorkloadRunningTrigger", "seconds_until_change", "trigger_for"]
+
+#: Whether this Airflow's triggerer can share one stream among triggers (3.3+).
+SHARED_STREAMS = hasattr(_TriggerBase, "shared_stream_key")
 
 #: A watch event for the picture, a watch's error, or None: "judge again".
 _Item = tuple[str, str, dict[str, Any]] | BaseException | None
@@ -72,7 +86,7 @@ def seconds_until_change(verdict: Verdict, policy: ReadinessPolicy, now: datetim
     return earliest
 
 
-class WorkloadRunningTrigger(BaseTrigger):
+class WorkloadRunningTrigger(_TriggerBase):
     """Fire once when a workload is READY, FAILED (with ``fail_fast``), or the deadline passes.
 
     :param name: the workload's name.
@@ -90,6 +104,9 @@ class WorkloadRunningTrigger(BaseTrigger):
         never gets an answer still says what was last known.
     :param not_found_grace_seconds: a workload still not found this long after the
         trigger started fails (``fail_fast``), naming the closest existing names.
+    :param share_watches: share one list+watch per resource with the other triggers of
+        this kind, connection and namespace where the triggerer can (Airflow >= 3.3);
+        ``False`` keeps this trigger's own watches. Triggers deferred without it share.
     :param connection_extras: deprecated, for triggers deferred by 0.1: extras in clear.
         Never sent any more; the triggerer resolves ``kubernetes_conn_id`` itself.
     :param config_dict: deprecated likewise (a kubeconfig in clear in the metadata DB).
@@ -99,6 +116,11 @@ class WorkloadRunningTrigger(BaseTrigger):
     kind: str = "StatefulSet"
     #: A deferred sensor's trigger ends with its one event; an event trigger keeps going.
     fires_once: ClassVar[bool] = True
+    #: Whether triggers of this class can share watches (their resources known up front).
+    can_share: ClassVar[bool] = True
+    #: A deferred task's trigger goes to its task's triggerer queue, as a BaseTrigger does
+    #: (BaseEventTrigger opts out, for asset watchers, which have no task).
+    supports_triggerer_queue: bool = True
 
     def __init__(
         self,
@@ -115,6 +137,7 @@ class WorkloadRunningTrigger(BaseTrigger):
         deadline: float | None = None,
         first_verdict: dict[str, Any] | None = None,
         not_found_grace_seconds: float | None = None,
+        share_watches: bool = True,
         connection_extras: dict[str, Any] | None = None,
         config_dict: dict[str, Any] | None = None,
     ) -> None:
@@ -131,6 +154,7 @@ class WorkloadRunningTrigger(BaseTrigger):
         self.deadline = deadline
         self.first_verdict = first_verdict
         self.not_found_grace_seconds = not_found_grace_seconds
+        self.share_watches = share_watches
         self._started = time.monotonic()
         self.connection_extras = connection_extras
         self.config_dict = config_dict
@@ -161,21 +185,129 @@ class WorkloadRunningTrigger(BaseTrigger):
             "first_verdict": self.first_verdict,
             "not_found_grace_seconds": self.not_found_grace_seconds,
         }
+        if not self.share_watches:  # only when off: a default trigger serializes as before
+            kwargs["share_watches"] = False
         for legacy in ("connection_extras", "config_dict"):
             if getattr(self, legacy) is not None:
                 kwargs[legacy] = getattr(self, legacy)
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
+    def hook_kwargs(self) -> dict[str, Any]:
+        """How the async hook reaches the cluster: the connection by id, never a secret."""
+        return {
+            "conn_id": self.kubernetes_conn_id,
+            "in_cluster": self.in_cluster,
+            "config_file": self.config_file,
+            "config_dict": self.config_dict,
+            "cluster_context": self.cluster_context,
+            "connection_extras": self.connection_extras,
+        }
+
     def hook(self) -> AsyncWorkloadHook:
         """The async hook over the connection, built in the triggerer."""
-        return AsyncWorkloadHook(
-            conn_id=self.kubernetes_conn_id,
-            in_cluster=self.in_cluster,
-            config_file=self.config_file,
-            config_dict=self.config_dict,
-            cluster_context=self.cluster_context,
-            connection_extras=self.connection_extras,
+        return AsyncWorkloadHook(**self.hook_kwargs())
+
+    # ------------------------------------------------------------------ shared streams
+
+    def shared_stream_key(self) -> Hashable | None:
+        """Triggers with equal keys share one list+watch per resource (Airflow >= 3.3).
+
+        The key is everything the shared stream reads by: the kind's resources, the
+        connection (id, in-cluster, kubeconfig file, context) and the namespace.
+        None (own watches): sharing off, a class whose resources are known only after
+        discovery, or a legacy trigger carrying its connection in its arguments.
+        """
+        if not (self.share_watches and self._reads_by_kind_row()):
+            return None
+        if self.connection_extras is not None or self.config_dict is not None:
+            return None
+        row = kind_of(self.kind)
+        resources = tuple((r.group, r.version, r.plural) for r in (row.resource, *row.related))
+        connection = (
+            self.kubernetes_conn_id,
+            self.in_cluster,
+            self.config_file,
+            self.cluster_context,
         )
+        return ("airflow_sts_provider", row.name, resources, connection, self.namespace)
+
+    @classmethod
+    def _reads_by_kind_row(cls) -> bool:
+        """Whether this class reads what its built-in row says, so a shared store serves it.
+
+        A class that finds its row at run time (a custom resource, by discovery) or
+        reads differently (a release's poll) keeps its own reads.
+        """
+        base = WorkloadRunningTrigger
+        return (
+            cls.can_share
+            and cls._row is base._row
+            and cls._wait is base._wait
+            and cls.kind in KINDS
+        )
+
+    @classmethod
+    async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+        """One informer for the group: list+watch each resource of the kind, namespace-wide."""
+        trigger = cls(**kwargs)
+        hook = shared.InformerHook(**trigger.hook_kwargs())
+        stream = shared.informer(
+            trigger.shared_stream_key(), kind_of(trigger.kind), trigger.namespace, hook
+        )
+        async for batch in stream:
+            yield batch
+
+    async def filter_shared_stream(
+        self, shared_stream: AsyncIterator[Any]
+    ) -> AsyncIterator[TriggerEvent]:
+        """This trigger's event(s) from the shared picture, judged by the same loop as ``run``."""
+        feed = shared.Feed(self, kind_of(self.kind), shared_stream)
+        try:
+            while True:
+                yield TriggerEvent(await self._shared_wait(feed))  # type: ignore[no-untyped-call]
+                if self.fires_once:
+                    return
+        finally:
+            await feed.close()
+
+    async def _shared_wait(self, feed: shared.Feed) -> dict[str, Any]:
+        """:meth:`_wait` over the shared store; a stream that failed for good: watch alone."""
+        try:
+            while True:
+                if not await feed.synced(self._bounded(self.check_interval)):
+                    if self._past_deadline():
+                        return self._timeout_event()
+                    continue
+                try:
+                    return await self._shared_cycle(feed)
+                except (shared.ResyncError, TransientKubernetesError):
+                    continue  # the store rebuilt; or a failure's own read, tried again
+        except shared.SharedStreamError as exc:
+            self.log.info("Shared watch failed (%s); watching on its own", exc)
+            return await self._wait()
+        except (KubernetesApiCallError, UnservedKindError) as exc:
+            return self._event("error", str(exc))
+
+    async def _shared_cycle(self, feed: shared.Feed) -> dict[str, Any]:
+        """:meth:`_cycle` from the store: wait for the workload, then judge until decided."""
+        picture = feed.picture()
+        hook = feed.hook
+        if picture.workload is not None:
+            return await self._judge_until_decided(hook, picture, feed.queue)
+        self._remember(picture.judge(hook.clock.now(), self._readiness_policy))
+        if self._past_deadline():
+            return self._timeout_event()
+        if self._past_not_found_grace():
+            explained = await hook.explain_absence(picture.kind, self.name, self.namespace)
+            grace = f"not_found_grace_seconds={self.not_found_grace_seconds:g}"
+            return self._event("failed", f"{explained} ({grace}): check the name and namespace")
+        try:
+            item = await asyncio.wait_for(feed.queue.get(), self._bounded(self.check_interval))
+        except TimeoutError:
+            raise shared.ResyncError from None
+        if isinstance(item, BaseException):
+            raise item
+        raise shared.ResyncError
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Watch and judge until there is an answer; yield it (the one event, if ``fires_once``)."""

@@ -44,20 +44,28 @@ class RequestStats:
         self._requests: Counter[tuple[str, str]] = Counter()
         self._watches_open = 0
         self._watches_opened = 0
+        self._open_by_resource: Counter[str] = Counter()
+        #: The resource of the request this handler thread serves: a watch opens in it.
+        self._serving = threading.local()
 
     def request(self, req: ApiRequest) -> None:
         key = request_key(req)
+        self._serving.resource = key[1]
         with self._lock:
             self._requests[key] += 1
 
     def watch_opened(self) -> None:
+        resource = getattr(self._serving, "resource", "")
         with self._lock:
             self._watches_open += 1
             self._watches_opened += 1
+            self._open_by_resource[resource] += 1
 
     def watch_closed(self) -> None:
+        resource = getattr(self._serving, "resource", "")
         with self._lock:
             self._watches_open -= 1
+            self._open_by_resource[resource] -= 1
 
     @property
     def watches_open(self) -> int:
@@ -66,14 +74,18 @@ class RequestStats:
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy: ``watches_open``, ``watches_opened``, ``requests_total``,
-        ``requests`` (``{"verb resource": count}``), ``seconds`` (real, since start)
-        and ``requests_per_minute``."""
+        ``requests`` (``{"verb resource": count}``), ``watches_open_by_resource``
+        (``{"pods": 1}``: how many triggers share a watch shows here), ``seconds``
+        (real, since start) and ``requests_per_minute``."""
         with self._lock:
             seconds = max(time.monotonic() - self._started, 1e-9)
             total = sum(self._requests.values())
             return {
                 "watches_open": self._watches_open,
                 "watches_opened": self._watches_opened,
+                "watches_open_by_resource": {
+                    resource: n for resource, n in sorted(self._open_by_resource.items()) if n
+                },
                 "requests_total": total,
                 "requests": {f"{v} {r}".strip(): n for (v, r), n in sorted(self._requests.items())},
                 "seconds": seconds,

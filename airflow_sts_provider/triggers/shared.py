@@ -1,0 +1,564 @@
+"""Shared watches: one list+watch per resource and namespace for every waiting trigger.
+
+A deferred sensor's trigger holds 2-3 watches of its own (the workload by name,
+its pods by selector, a Deployment's ReplicaSets). On Airflow >= 3.3 the
+triggerer can run one stream for many triggers (``BaseEventTrigger.shared_stream_key``):
+triggers with the same key get the raw events of one ``open_shared_stream`` and
+each turns them into its own events in ``filter_shared_stream``.
+
+Here the stream is an *informer*: :func:`informer` lists each resource the kind's
+row reads once for the whole namespace, keeps a :class:`Store` of every object
+current from one watch per resource (resumed from the last version, relisted
+once for everyone on 410, retried in place on transient errors, the picture
+marked stale meanwhile), and yields a :class:`Batch` per burst of changes. The
+store routes each change to the workloads it concerns (by name, or by an index
+of their selectors' ``key=value`` requirements), so a change costs the triggers
+it touches, not all of them.
+
+A subscriber (:class:`Feed`) starts from the store's current picture (a late one
+never starts from nothing), pumps the stream in its own task so its queue never
+overflows, and feeds the trigger's usual judge loop with the current state of
+the objects that changed: the same rules over the same objects as its own
+watches would give, so the same verdicts and the same one event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow_sts_provider.exceptions import (
+    KubernetesApiCallError,
+    TransientKubernetesError,
+    UnservedKindError,
+)
+from airflow_sts_provider.hooks.clock import ServerClock
+from airflow_sts_provider.hooks.reads import (
+    WORKLOAD,
+    Listing,
+    Picture,
+    Plan,
+    T,
+    arun_plan,
+    clock_plan,
+    name_of,
+    namespace_plan,
+    namespace_watch,
+)
+from airflow_sts_provider.hooks.wire import Obj, error_for_status
+from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
+from airflow_sts_provider.kinds import ApiResource, Kind
+from airflow_sts_provider.readiness import Verdict
+from airflow_sts_provider.triggers.labels import Selector, labels_of
+
+if TYPE_CHECKING:
+    from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
+
+__all__ = [
+    "Batch",
+    "Feed",
+    "InformerHook",
+    "SharedStreamError",
+    "Store",
+    "SubscriberHook",
+    "informer",
+]
+
+
+class SharedStreamError(Exception):
+    """The shared stream hit an error retrying cannot fix (401/403...): watch alone.
+
+    The trigger then runs its own watches, so it ends exactly as it would have
+    without sharing: with the same error event if its own reads are refused too,
+    or with its verdict if the narrower reads it needs are allowed.
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class ResyncError(Exception):
+    """The subscriber's picture must be rebuilt from the store (a relist, a new selector)."""
+
+
+# ---------------------------------------------------------------- raw items of the followers
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    plural: str
+    type: str
+    obj: Obj
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    plural: str
+    listing: Listing
+
+
+@dataclass(frozen=True, slots=True)
+class _Stale:
+    plural: str
+    stale: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    plural: str
+    error: BaseException
+
+
+_Raw = _Event | _Listed | _Stale | _Failed
+
+
+@dataclass
+class Batch:
+    """One burst of changes, broadcast to every subscriber: who must look at what.
+
+    ``routed`` maps a workload name to the (picture key, object name) pairs that
+    changed for it; ``resync`` names the workloads whose related objects must be
+    taken from the store anew (``resync_all``: every one, after a list).
+    """
+
+    store: Store
+    version: int
+    routed: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    resync: set[str] = field(default_factory=set)
+    resync_all: bool = False
+    stale_changed: bool = False
+    error: BaseException | None = None
+
+
+class Store:
+    """Every object of the kind's resources in one namespace, kept current by the watches.
+
+    Objects by resource plural and name, whether every resource has been listed
+    (``synced``), which resources are reconnecting (``stale``), a change counter
+    (``version``), and the index that routes a change to the workloads it concerns.
+    """
+
+    #: The stores of the live shared streams, by shared key: where a late subscriber starts.
+    live: ClassVar[dict[Hashable, Store]] = {}
+
+    def __init__(self, key: Hashable, kind: Kind, namespace: str) -> None:
+        self.key = key
+        self.kind = kind
+        self.namespace = namespace
+        self.resources: tuple[ApiResource, ...] = (kind.resource, *kind.related)
+        self.objects: dict[str, dict[str, Obj]] = {r.plural: {} for r in self.resources}
+        self.listed: set[str] = set()
+        self.synced = asyncio.Event()
+        self.stale: set[str] = set()
+        self.error: BaseException | None = None
+        self.version = 0
+        self.clock = ServerClock()
+        #: One small read for a fresh ``Date``; set by the stream while it runs.
+        self.read_clock: Callable[[], Awaitable[object]] | None = None
+        self._clock_read_at = 0.0
+        self._clock_task: asyncio.Task[object] | None = None
+        self._interest: dict[str, int] = {}
+        self._selectors: dict[str, Selector | None] = {}
+        self._by_label: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._unindexed: set[str] = set()
+
+    # ------------------------------------------------------------------ subscribers
+
+    def workload(self, name: str) -> Obj | None:
+        """The workload ``name`` as last seen, or None."""
+        return self.objects[self.kind.resource.plural].get(name)
+
+    def interest(self, name: str) -> None:
+        """A subscriber waits on ``name``: route its changes from now on."""
+        self._interest[name] = self._interest.get(name, 0) + 1
+        if self._interest[name] == 1:
+            self._index(name)
+
+    def forget(self, name: str) -> None:
+        """A subscriber of ``name`` left."""
+        left = self._interest.get(name, 0) - 1
+        if left > 0:
+            self._interest[name] = left
+            return
+        self._interest.pop(name, None)
+        self._unindex(name)
+
+    def selector(self, name: str) -> Selector | None:
+        """The selector of ``name``'s related objects; None while it is absent (or invalid)."""
+        return self._selectors.get(name)
+
+    def related(self, resource: ApiResource, selector: Selector) -> dict[str, Obj]:
+        """The objects of ``resource`` the selector picks, as its own LIST would return them."""
+        table = self.objects[resource.plural]
+        return {name: obj for name, obj in table.items() if selector.matches(obj)}
+
+    async def refresh_clock(self, max_age: float = 1.0) -> None:
+        """A server ``Date`` at most ``max_age`` seconds old: one read for every waiter.
+
+        A trigger on its own re-reads its workload when it wakes (a window ended, or
+        ``check_interval``); sharing, the wakers of a second share one small read.
+        """
+        if self.read_clock is None or time.monotonic() - self._clock_read_at < max_age:
+            return
+        if self._clock_task is None or self._clock_task.done():
+            self._clock_task = asyncio.ensure_future(self.read_clock())
+            self._clock_task.add_done_callback(self._clock_read)
+        with contextlib.suppress(KubernetesApiCallError):  # the clock extrapolates meanwhile
+            await asyncio.shield(self._clock_task)
+
+    def _clock_read(self, task: asyncio.Task[object]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            self._clock_read_at = time.monotonic()
+
+    # ------------------------------------------------------------------ applying
+
+    def apply(self, items: list[_Raw]) -> Batch:
+        """Take the followers' items in order; what changed, for whom."""
+        batch = Batch(self, self.version)
+        for item in items:
+            if isinstance(item, _Event):
+                self._change(batch, item)
+            elif isinstance(item, _Listed):
+                self._relisted(batch, item)
+            elif isinstance(item, _Stale):
+                self._mark(batch, item)
+            else:
+                self.error = batch.error = item.error
+        batch.version = self.version
+        return batch
+
+    def _change(self, batch: Batch, event: _Event) -> None:
+        table = self.objects[event.plural]
+        name = name_of(event.obj)
+        old = table.pop(name, None) if event.type == "DELETED" else table.get(name)
+        if event.type != "DELETED":
+            table[name] = event.obj
+        self.version += 1
+        if event.plural == self.kind.resource.plural:
+            self._workload_changed(batch, name)
+        else:
+            self._route(batch, event.plural, name, event.obj, old)
+
+    def _workload_changed(self, batch: Batch, name: str) -> None:
+        if name not in self._interest:
+            return
+        batch.routed.setdefault(name, set()).add((WORKLOAD, name))
+        before = self._selectors.get(name)
+        self._unindex(name)
+        self._index(name)
+        if self._selectors.get(name) != before:
+            batch.resync.add(name)
+
+    def _route(self, batch: Batch, plural: str, name: str, obj: Obj, old: Obj | None) -> None:
+        """Send a related object's change to the workloads whose selector picks it (or did)."""
+        candidates = set(self._unindexed)
+        for labels in (labels_of(obj), labels_of(old)):
+            for pair in labels.items():
+                candidates |= self._by_label.get((str(pair[0]), str(pair[1])), set())
+        for workload in candidates:
+            selector = self._selectors.get(workload)
+            if selector is not None and (selector.matches(obj) or selector.matches(old)):
+                batch.routed.setdefault(workload, set()).add((plural, name))
+
+    def _relisted(self, batch: Batch, item: _Listed) -> None:
+        self.objects[item.plural] = {name_of(obj): obj for obj in item.listing.items}
+        self.listed.add(item.plural)
+        self.stale.discard(item.plural)
+        self.error = None
+        self.version += 1
+        if item.plural == self.kind.resource.plural:
+            for name in list(self._interest):
+                self._unindex(name)
+                self._index(name)
+        batch.resync_all = True
+        if len(self.listed) == len(self.resources):
+            self.synced.set()
+
+    def _mark(self, batch: Batch, item: _Stale) -> None:
+        before = set(self.stale)
+        (self.stale.add if item.stale else self.stale.discard)(item.plural)
+        batch.stale_changed |= before != self.stale
+
+    # ------------------------------------------------------------------ the selector index
+
+    def _index(self, name: str) -> None:
+        workload = self.workload(name)
+        selector: Selector | None = None
+        if workload is not None and self.kind.related:
+            try:
+                selector = Selector(self.kind.selector(workload))
+            except ValueError:
+                selector = None  # the subscriber raises it, as its own LIST would have
+        self._selectors[name] = selector
+        if selector is None:
+            return
+        if selector.equalities:
+            self._by_label[selector.equalities[0]].add(name)
+        else:
+            self._unindexed.add(name)
+
+    def _unindex(self, name: str) -> None:
+        selector = self._selectors.pop(name, None)
+        if selector is None:
+            return
+        if selector.equalities:
+            pair = selector.equalities[0]
+            self._by_label[pair].discard(name)
+            if not self._by_label[pair]:
+                del self._by_label[pair]
+        else:
+            self._unindexed.discard(name)
+
+
+# ---------------------------------------------------------------- the stream
+
+
+class InformerHook(AsyncWorkloadHook):
+    """The async hook with the one read an informer adds: any plan, answered as a poke's."""
+
+    async def read(self, plan: Plan[T]) -> T:
+        """Answer every step of ``plan`` (paged lists included) with this hook's policies."""
+        return await arun_plan(plan, self._answer)
+
+
+async def informer(
+    key: Hashable, kind: Kind, namespace: str, hook: InformerHook
+) -> AsyncIterator[Batch]:
+    """The shared stream: list+watch each resource of ``kind`` in ``namespace``; yield batches.
+
+    It yields forever, or until cancelled (the last subscriber left): transient
+    faults are retried in place, and a permanent one is a batch carrying the
+    error, after which the failing resource is retried with backoff.
+    """
+    store = Store(key, kind, namespace)
+    hook.clock = store.clock
+    store.read_clock = lambda: hook.read(clock_plan())
+    Store.live[key] = store
+    inbox: asyncio.Queue[_Raw] = asyncio.Queue()
+    try:
+        async with hook.session():
+            followers = [
+                asyncio.create_task(_follow(hook, resource, namespace, inbox))
+                for resource in store.resources
+            ]
+            try:
+                while True:
+                    items = [await inbox.get()]
+                    while not inbox.empty():
+                        items.append(inbox.get_nowait())
+                    yield store.apply(items)
+            finally:
+                for task in followers:
+                    task.cancel()
+                await asyncio.gather(*followers, return_exceptions=True)
+    finally:
+        if Store.live.get(key) is store:
+            del Store.live[key]
+
+
+async def _follow(
+    hook: InformerHook, resource: ApiResource, namespace: str, inbox: asyncio.Queue[_Raw]
+) -> None:
+    """List ``resource`` once, then watch it from that version, forever; relist on 410."""
+    version: str | None = None
+    failures = 0
+    plural = resource.plural
+
+    def reopened(_key: str) -> None:
+        inbox.put_nowait(_Stale(plural, stale=False))
+
+    while True:
+        try:
+            if version is None:
+                listing = await hook.read(namespace_plan(resource, namespace))
+                inbox.put_nowait(_Listed(plural, listing))
+                version, failures = listing.resource_version, 0
+            watch = namespace_watch(resource, namespace, version)
+            async for event in hook.watch(watch, version, on_open=reopened):
+                version = _take(watch.request, plural, event, inbox) or version
+                failures = 0
+        except _ExpiredError:
+            version = None  # one relist, for every subscriber
+        except TransientKubernetesError as exc:
+            if exc.status == 410:
+                version = None
+                continue
+            failures += 1
+            inbox.put_nowait(_Stale(plural, stale=True))
+            await asyncio.sleep(hook.retry.delay(failures, exc.retry_after))
+        except (KubernetesApiCallError, UnservedKindError) as exc:
+            failures += 1
+            inbox.put_nowait(_Failed(plural, exc))
+            await asyncio.sleep(hook.retry.delay(failures))
+
+
+class _ExpiredError(Exception):
+    """An ERROR event with 410 in the watch stream: the version is too old."""
+
+
+def _take(
+    request: Any, plural: str, event: Mapping[str, Any], inbox: asyncio.Queue[_Raw]
+) -> str | None:
+    """Queue one watch event for the store; the version it carries (bookmarks too)."""
+    event_type = str(event.get("type") or "")
+    obj = event.get("object") or {}
+    if event_type == "ERROR":
+        if obj.get("code") == 410:
+            raise _ExpiredError(str(obj.get("message", "410")))
+        raise error_for_status(request, int(obj.get("code") or 500), json.dumps(obj))
+    if event_type in ("ADDED", "MODIFIED", "DELETED"):
+        inbox.put_nowait(_Event(plural, event_type, obj))
+    version = (obj.get("metadata") or {}).get("resourceVersion")
+    return str(version) if version else None
+
+
+# ---------------------------------------------------------------- one subscriber
+
+
+class SubscriberHook(AsyncWorkloadHook):
+    """A subscriber's reads: the store for the workload and the clock, a session for the rest.
+
+    Only a failure (its pods' events) or an absence (the closest names) makes a
+    request of its own; everything else comes from the shared watches.
+    """
+
+    def __init__(self, feed: Feed, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.feed = feed
+
+    async def read_workload(self, picture: Picture) -> None:
+        """The periodic re-read: the store already holds what the watch delivered."""
+        store = self.feed.store
+        if store is not None:
+            await store.refresh_clock()
+            self.clock = store.clock
+            picture.workload = store.workload(picture.name)
+
+    async def with_events(self, verdict: Verdict, picture: Picture) -> Verdict:
+        """The failing pods' Warning events, in a session of its own."""
+        async with self.session():
+            return await super().with_events(verdict, picture)
+
+    async def explain_absence(self, kind: str | Kind, name: str, namespace: str) -> str:
+        """Why the workload is not found, in a session of its own."""
+        async with self.session():
+            return await super().explain_absence(kind, name, namespace)
+
+
+class Feed:
+    """One trigger's side of the shared stream: its store, its queue, its pump task."""
+
+    def __init__(
+        self, trigger: WorkloadRunningTrigger, kind: Kind, stream: AsyncIterator[Any]
+    ) -> None:
+        self.trigger = trigger
+        self.kind = kind
+        self.name = trigger.name
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.store: Store | None = None
+        self.hook = SubscriberHook(self, **trigger.hook_kwargs())
+        self._known = asyncio.Event()
+        self._built_at = -1
+        self._adopt(Store.live.get(trigger.shared_stream_key()))
+        self._pump = asyncio.create_task(self._run(stream), name=f"shared-feed[{trigger.name}]")
+
+    async def close(self) -> None:
+        """Stop pumping and leave the store's routing."""
+        self._pump.cancel()
+        await asyncio.gather(self._pump, return_exceptions=True)
+        if self.store is not None:
+            self.store.forget(self.name)
+
+    async def synced(self, timeout: float) -> bool:
+        """Wait (at most ``timeout``) until the store has listed everything once."""
+        try:
+            await asyncio.wait_for(self._known.wait(), timeout)
+            assert self.store is not None
+            await asyncio.wait_for(self.store.synced.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def picture(self) -> Picture:
+        """The trigger's picture from the store's current state; anything queued is older.
+
+        :raises SharedStreamError: the stream failed for good; watch alone.
+        """
+        store = self.store
+        assert store is not None
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        if store.error is not None:
+            raise SharedStreamError(store.error)
+        self._built_at = store.version
+        self.trigger._stale = set(store.stale)
+        self.hook.clock = store.clock
+        picture = Picture(self.kind, self.name, store.namespace, store.workload(self.name))
+        if picture.workload is not None and self.kind.related:
+            selector = Selector(self.kind.selector(picture.workload))
+            for resource in self.kind.related:
+                picture.related[resource.plural] = store.related(resource, selector)
+        return picture
+
+    # ------------------------------------------------------------------ the pump
+
+    def _adopt(self, store: Store | None) -> None:
+        if store is None or store is self.store:
+            return
+        if self.store is not None:
+            self.store.forget(self.name)
+        self.store = store
+        store.interest(self.name)
+        self.hook.clock = store.clock
+        self._known.set()
+
+    async def _run(self, stream: AsyncIterator[Any]) -> None:
+        """Consume every batch at once (the shared queue never fills); queue what concerns us."""
+        async for batch in stream:
+            if not isinstance(batch, Batch):
+                continue
+            if batch.store is not self.store:
+                self._adopt(batch.store)
+                self.queue.put_nowait(ResyncError())
+            self._take(batch)
+
+    def _take(self, batch: Batch) -> None:
+        store = batch.store
+        if batch.error is not None:
+            self.queue.put_nowait(SharedStreamError(batch.error))
+            return
+        if batch.version <= self._built_at and not batch.stale_changed:
+            return  # the picture was built from a store that already had these
+        if batch.stale_changed:
+            self.trigger._stale = set(store.stale)
+            self.queue.put_nowait(None)
+        if batch.resync_all or (self.name in batch.resync and store.workload(self.name)):
+            self.queue.put_nowait(
+                ResyncError()
+            )  # a deletion stays an event: "deleted while waiting"
+            return
+        for key, name in batch.routed.get(self.name, ()):
+            self.queue.put_nowait(self._current(store, key, name))
+
+    def _current(self, store: Store, key: str, name: str) -> tuple[str, str, Obj]:
+        """The object's state in the store now, as a watch event of the trigger's picture."""
+        gone: Obj = {"metadata": {"name": name}}
+        if key == WORKLOAD:
+            workload = store.workload(name)
+            return (
+                (WORKLOAD, "MODIFIED", workload)
+                if workload is not None
+                else (WORKLOAD, "DELETED", gone)
+            )
+        obj = store.objects[key].get(name)
+        selector = store.selector(self.name)
+        if obj is not None and selector is not None and selector.matches(obj):
+            return key, "MODIFIED", obj
+        return key, "DELETED", gone

@@ -1,0 +1,371 @@
+"""Deferred sensors' triggers sharing watches, driven by Airflow's own SharedStreamManager.
+
+Each test subscribes triggers the way the triggerer's ``run_trigger`` does (key,
+``subscribe``, ``filter_shared_stream``, ``unsubscribe``) against the test
+cluster over real HTTPS, and counts what the API server saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from airflow.triggers.shared_stream import SharedStreamManager
+
+from airflow_sts_provider.testing.cluster import EmulatedCluster
+from airflow_sts_provider.triggers.base import SHARED_STREAMS, WorkloadRunningTrigger
+from airflow_sts_provider.triggers.resource import ResourceRunningTrigger
+from airflow_sts_provider.triggers.shared import Store
+from airflow_sts_provider.triggers.statefulset import (
+    DeploymentRunningTrigger,
+    PodRunningTrigger,
+    StatefulSetRunningTrigger,
+)
+from airflow_sts_provider.triggers.workloads import WorkloadsRunningTrigger
+
+CONN_ID = "sts_shared_test"
+CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"
+
+pytestmark = pytest.mark.skipif(not SHARED_STREAMS, reason="this Airflow shares no streams")
+
+
+@pytest.fixture
+def cluster() -> Iterator[EmulatedCluster]:
+    with EmulatedCluster(speed=20) as running:
+        os.environ[CONN_ENV] = running.airflow_connection_json()
+        yield running
+    os.environ.pop(CONN_ENV, None)
+
+
+def make(
+    name: str,
+    cls: type[WorkloadRunningTrigger] = StatefulSetRunningTrigger,
+    *,
+    namespace: str = "default",
+    window: float = 20,
+    timeout: float = 60,
+    **kwargs: Any,
+) -> WorkloadRunningTrigger:
+    return cls(
+        name=name,
+        namespace=namespace,
+        kubernetes_conn_id=CONN_ID,
+        policy={"min_stable_seconds": window},
+        check_interval=0.5,
+        deadline=time.time() + timeout,
+        **kwargs,
+    )
+
+
+async def subscribe(
+    manager: SharedStreamManager, trigger_id: int, trigger: WorkloadRunningTrigger
+) -> list[dict[str, Any]]:
+    """What the triggerer's ``run_trigger`` does with a trigger that has a shared key."""
+    key = trigger.shared_stream_key()
+    assert key is not None
+    stream = manager.subscribe(trigger_id=trigger_id, trigger=trigger, key=key)
+    try:
+        return [event.payload async for event in trigger.filter_shared_stream(stream)]
+    finally:
+        await manager.unsubscribe(trigger_id, key)
+
+
+async def shared_events(triggers: list[WorkloadRunningTrigger]) -> list[list[dict[str, Any]]]:
+    manager = SharedStreamManager()
+    runs = [subscribe(manager, i, trigger) for i, trigger in enumerate(triggers)]
+    events = list(await asyncio.wait_for(asyncio.gather(*runs), timeout=120))
+    await asyncio.sleep(0.5)  # a closed TLS socket needs the loop a moment more (aiohttp)
+    return events
+
+
+async def own_event(trigger: WorkloadRunningTrigger) -> dict[str, Any]:
+    payload: dict[str, Any] = (await asyncio.wait_for(anext(trigger.run()), timeout=120)).payload
+    return payload
+
+
+def requests(cluster: EmulatedCluster, key: str) -> int:
+    count: int = cluster.stats()["requests"].get(key, 0)
+    return count
+
+
+def comparable(event: dict[str, Any]) -> dict[str, Any]:
+    """An event without the seconds that depend on the instant it was judged."""
+    verdict = event["verdict"] or {}
+    pods = [(p["name"], p["state"], p.get("rule")) for p in verdict.get("pods", ())]
+    return {
+        "status": event["status"],
+        "message": re.sub(r"\d+s\b", "Ns", event["message"]),
+        "verdict": {k: verdict.get(k) for k in ("kind", "state", "ready", "desired", "rules")},
+        "pods": pods,
+    }
+
+
+# --------------------------------------------------------------------------- the key
+
+
+@pytest.mark.parametrize(
+    ("trigger", "shares"),
+    [
+        (make("web"), True),
+        (make("web", share_watches=False), False),
+        (make("web", connection_extras={"in_cluster": True}), False),
+        (make("web", PodRunningTrigger), True),
+        (make("web", DeploymentRunningTrigger), True),
+        (
+            WorkloadsRunningTrigger(
+                label_selector="app=shop", kinds=["StatefulSet"], namespace="default"
+            ),
+            False,
+        ),
+        (
+            ResourceRunningTrigger(
+                name="kafka",
+                namespace="default",
+                api_version="kafka.strimzi.io/v1beta2",
+                resource_kind="Kafka",
+            ),
+            False,
+        ),
+    ],
+    ids=[
+        "a deferred sensor's trigger shares by default",
+        "share_watches=False keeps its own watches",
+        "a 0.1 trigger carrying its connection keeps its own",
+        "a pod trigger shares",
+        "a deployment trigger shares",
+        "a release's polling trigger cannot share",
+        "a custom resource known only after discovery keeps its own",
+    ],
+)
+def test_which_triggers_share(trigger: WorkloadRunningTrigger, shares: bool) -> None:
+    assert (trigger.shared_stream_key() is not None) is shares
+
+
+@pytest.mark.parametrize(
+    ("other", "same"),
+    [
+        (make("db"), True),
+        (make("web", namespace="shop"), False),
+        (make("web", DeploymentRunningTrigger), False),
+        (make("web", cluster_context="prod"), False),
+        (
+            StatefulSetRunningTrigger(name="web", namespace="default", kubernetes_conn_id="k8s_b"),
+            False,
+        ),
+    ],
+    ids=[
+        "another workload of the kind in the namespace shares the stream",
+        "another namespace is another stream",
+        "another kind reads other resources",
+        "another kubeconfig context is another cluster",
+        "another connection is another identity",
+    ],
+)
+def test_the_key_is_resources_connection_and_namespace(
+    other: WorkloadRunningTrigger, same: bool
+) -> None:
+    assert (make("web").shared_stream_key() == other.shared_stream_key()) is same
+
+
+def test_a_trigger_deferred_before_share_watches_existed_still_loads_and_shares() -> None:
+    _, kwargs = make("web").serialize()
+    assert "share_watches" not in kwargs  # the default serializes as before
+    rebuilt = StatefulSetRunningTrigger(**kwargs)
+    assert rebuilt.shared_stream_key() is not None
+    _, off = make("web", share_watches=False).serialize()
+    assert off["share_watches"] is False
+    assert StatefulSetRunningTrigger(**off).shared_stream_key() is None
+
+
+# --------------------------------------------------------------------------- sharing
+
+
+def test_triggers_of_one_namespace_share_one_watch_per_resource(cluster: EmulatedCluster) -> None:
+    for name in ("healthy", "slow-start", "crashloop"):
+        cluster.apply_scenario(name)
+    cluster.apply_scenario("healthy", namespace="shop")
+    triggers = [
+        make("healthy", window=5),
+        make("healthy", window=5),  # two sensors on one workload
+        make("slow-start", window=5),
+        make("crashloop", window=5),
+        make("healthy", namespace="shop", window=5),
+    ]
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> list[list[dict[str, Any]]]:
+        task = asyncio.create_task(shared_events(triggers))
+        await asyncio.to_thread(cluster.wait_for, lambda: cluster.stats()["watches_open"] >= 4, 10)
+        seen.update(cluster.stats())
+        return await task
+
+    events = asyncio.run(scenario())
+    assert seen["watches_open_by_resource"] == {"pods": 2, "statefulsets": 2}  # 2 namespaces
+    assert [[e["status"] for e in fired] for fired in events] == [
+        ["success"],
+        ["success"],
+        ["success"],
+        ["failed"],
+        ["success"],
+    ]
+    assert requests(cluster, "list pods") == 2  # once per namespace, never per trigger
+    assert requests(cluster, "get statefulsets") == 0
+    assert cluster.wait_for(lambda: cluster.stats()["watches_open"] == 0, timeout=10)
+    assert Store.live == {}
+
+
+def test_each_trigger_fires_the_event_its_own_watches_would(cluster: EmulatedCluster) -> None:
+    cluster.apply_scenario("healthy")
+    cluster.apply_scenario("crashloop")
+    cluster.apply_scenario("healthy-deployment")
+    cluster.wait_for(lambda: any(e.get("reason") == "BackOff" for e in cluster.events))
+    cases: list[tuple[str, type[WorkloadRunningTrigger], dict[str, Any]]] = [
+        ("healthy", StatefulSetRunningTrigger, {}),
+        ("crashloop", StatefulSetRunningTrigger, {}),
+        ("crashloop", StatefulSetRunningTrigger, {"fail_fast": False, "timeout": 3}),
+        ("healthy-deployment", DeploymentRunningTrigger, {}),
+        ("crashloop-1", PodRunningTrigger, {}),
+        ("absent", StatefulSetRunningTrigger, {"timeout": 3}),
+    ]
+    cluster.wait_for(
+        lambda: asyncio.run(own_event(make("healthy", window=1)))["status"] == "success"
+    )
+
+    async def both() -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
+        def build(share: bool) -> list[WorkloadRunningTrigger]:
+            return [make(n, cls, window=1, share_watches=share, **kw) for n, cls, kw in cases]
+
+        shared = asyncio.create_task(shared_events(build(True)))
+        own = await asyncio.gather(*(own_event(t) for t in build(False)))
+        return await shared, list(own)
+
+    shared, own = asyncio.run(both())
+    assert [len(fired) for fired in shared] == [1] * len(cases)
+    assert [comparable(fired[0]) for fired in shared] == [comparable(e) for e in own]
+    assert "recent events" in shared[1][0]["message"]
+
+
+def test_a_late_subscriber_decides_from_the_current_picture(cluster: EmulatedCluster) -> None:
+    cluster.apply_scenario("healthy")
+    cluster.apply_scenario("slow-start")
+
+    async def scenario() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+        manager = SharedStreamManager()
+        early = asyncio.create_task(subscribe(manager, 1, make("slow-start", window=600)))
+        await asyncio.to_thread(cluster.wait_for, lambda: cluster.stats()["watches_open"] == 2, 10)
+        await asyncio.sleep(1.5)  # healthy is READY in the store by now (window 1s)
+        before = cluster.stats()
+        late = await asyncio.wait_for(subscribe(manager, 2, make("healthy", window=1)), 10)
+        after = cluster.stats()
+        early.cancel()
+        await asyncio.gather(early, return_exceptions=True)
+        return late, before, after
+
+    late, before, after = asyncio.run(scenario())
+    assert [e["status"] for e in late] == ["success"]
+    assert late[0]["verdict"]["ready"] == 3
+    assert after["requests"].get("list pods") == before["requests"].get("list pods") == 1
+    assert after["watches_opened"] == before["watches_opened"]
+
+
+def expire_the_watches(cluster: EmulatedCluster) -> None:
+    """Refuse watches until a write has happened, forget the history, let them back in:
+    every watch then resumes from a version that is gone (410)."""
+    cluster.faults.set(path_pattern=r"watch=true", fail_rate=1.0, fail_codes=[503], retry_after=0)
+    cluster.wait_for(lambda: cluster.faults.injected >= 2, timeout=10)
+
+    def touch(obj: dict[str, Any]) -> None:
+        obj["metadata"].setdefault("annotations", {})["touched"] = "yes"
+
+    cluster.patch("statefulsets", "default", "slow-start", touch)
+    cluster.patch("pods", "default", "slow-start-0", touch)
+    cluster.store.compact()
+    cluster.faults.set(path_pattern=None, fail_rate=0.0)
+
+
+@pytest.mark.parametrize(
+    ("expire", "relists"),
+    [(False, 0), (True, 1)],
+    ids=[
+        "a cut watch resumes from its version for everyone, with no relist",
+        "an expired version (410) relists once for everyone",
+    ],
+)
+def test_a_dropped_or_expired_shared_watch(
+    cluster: EmulatedCluster, expire: bool, relists: int
+) -> None:
+    cluster.apply_scenario("slow-start")
+    cluster.faults.set(watch_cut_after=0.3)
+    triggers = [make("slow-start", window=3) for _ in range(4)]
+
+    async def scenario() -> list[list[dict[str, Any]]]:
+        task = asyncio.create_task(shared_events(triggers))
+        await asyncio.to_thread(cluster.wait_for, lambda: cluster.stats()["watches_open"] == 2, 10)
+        if expire:
+            await asyncio.to_thread(expire_the_watches, cluster)
+        return await task
+
+    events = asyncio.run(scenario())
+    assert [[e["status"] for e in fired] for fired in events] == [["success"]] * 4
+    assert requests(cluster, "watch pods") > 2  # the watch was reopened
+    assert requests(cluster, "list pods") == 1 + relists
+    assert requests(cluster, "list statefulsets") == 1 + relists
+
+
+def test_a_forbidden_watch_fails_every_subscriber_with_todays_message() -> None:
+    role = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: no-pod-watch, namespace: default}
+rules:
+  - {apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get", "list", "watch"]}
+  - {apiGroups: [""], resources: ["pods"], verbs: ["get", "list"]}
+"""
+    with EmulatedCluster(speed=20, role=role) as locked:
+        os.environ[CONN_ENV] = locked.airflow_connection_json()
+        locked.apply_scenario("healthy")
+        locked.apply_scenario("slow-start")
+        names = ["healthy", "slow-start", "healthy"]
+        shared = asyncio.run(shared_events([make(n, window=600) for n in names]))
+        own = [asyncio.run(own_event(make(n, window=600, share_watches=False))) for n in names]
+    os.environ.pop(CONN_ENV, None)
+    assert [[e["status"] for e in fired] for fired in shared] == [["error"]] * 3
+    assert [fired[0]["message"] for fired in shared] == [e["message"] for e in own]
+    assert "cannot watch" in shared[0][0]["message"]
+
+
+def test_a_workload_deleted_while_waiting_still_fails_saying_so(cluster: EmulatedCluster) -> None:
+    cluster.apply_scenario("slow-start")
+    cluster.apply_scenario("healthy")
+
+    async def delete_later() -> list[list[dict[str, Any]]]:
+        task = asyncio.create_task(
+            shared_events([make("slow-start", window=600, timeout=20), make("healthy", window=600)])
+        )
+        await asyncio.sleep(2.0)
+        await asyncio.to_thread(cluster.delete, "statefulsets", "default", "slow-start")
+        await asyncio.to_thread(cluster.delete, "statefulsets", "default", "healthy")
+        return await task
+
+    deleted, other = asyncio.run(delete_later())
+    assert [e["status"] for e in deleted] == ["failed"]
+    assert "StatefulSet default/slow-start was deleted while waiting" in deleted[0]["message"]
+    assert "StatefulSet default/healthy was deleted while waiting" in other[0]["message"]
+
+
+def test_run_keeps_its_own_watches_as_on_an_airflow_without_shared_streams(
+    cluster: EmulatedCluster,
+) -> None:
+    """A triggerer that never asks for the key calls ``run()``: nothing is shared."""
+    cluster.apply_scenario("healthy")
+    event = asyncio.run(own_event(make("healthy", window=1)))
+    assert event["status"] == "success"
+    assert requests(cluster, "get statefulsets") >= 1  # its own GET by name
+    assert Store.live == {}
+    json.dumps(event)
