@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -100,40 +101,56 @@ class AirflowServices:
             raise AssertionError(f"airflow db migrate failed:\n{result.stdout[-3000:]}")
 
     def start(self, *components: str) -> None:
+        """Start each component (all four by default); its output goes to its own log file."""
         for name in components or COMPONENTS:
-            self.restarts[name] = self.restarts.get(name, -1) + 1
-            out = self.log_path(name).open("ab")
-            self.processes[name] = subprocess.Popen(
+            self.processes[name] = self._spawn(name)
+
+    def restart(self, component: str, ready: str, timeout: float) -> None:
+        """Start a new ``component``, and once its log shows ``ready``, stop the old one.
+
+        The new process is warm (imported, connected) when the old one leaves, so what
+        is restarted is the state in the process, without waiting out a cold start.
+        """
+        old = self.processes[component]
+        self.processes[component] = self._spawn(component)
+        wait_until(f"the new {component}", lambda: ready in self.log_of(component), timeout)
+        _terminate([old])
+
+    def stop(self) -> None:
+        """Stop every component at once (SIGTERM to its process group, then SIGKILL)."""
+        _terminate(list(self.processes.values()))
+        self.processes.clear()
+
+    def _spawn(self, name: str) -> subprocess.Popen[bytes]:
+        self.restarts[name] = self.restarts.get(name, -1) + 1
+        with self.log_path(name).open("ab") as out:
+            return subprocess.Popen(
                 [sys.executable, "-m", "airflow", name],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # so stop() ends its children (task runners) too
+                start_new_session=True,  # so stopping it ends its children (task runners) too
             )
-
-    def stop(self, *components: str, timeout: float = 30) -> None:
-        for name in components or tuple(self.processes):
-            process = self.processes.pop(name, None)
-            if process is None or process.poll() is not None:
-                continue
-            os.killpg(process.pid, 15)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait(timeout)
-
-    def alive(self) -> dict[str, int | None]:
-        return {name: process.poll() for name, process in self.processes.items()}
 
     # ------------------------------------------------------------------ what happened
 
-    def log_path(self, component: str) -> Path:
-        return self.home / f"{component}.log"
+    def log_path(self, component: str, generation: int | None = None) -> Path:
+        """The log of the component's latest process, or of its ``generation``-th (0 first)."""
+        n = self.restarts.get(component, 0) if generation is None else generation
+        return self.home / (f"{component}.log" if n == 0 else f"{component}.{n}.log")
 
-    def log_of(self, component: str) -> str:
-        path = self.log_path(component)
+    def log_of(self, component: str, generation: int | None = None) -> str:
+        path = self.log_path(component, generation)
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def logs(self) -> str:
+        """Every component's log tail, for a failing test's output."""
+        parts = []
+        for name, last in self.restarts.items():
+            for generation in range(last + 1):
+                text = self.log_of(name, generation)[-5000:]
+                parts.append(f"----- {self.log_path(name, generation).name} (tail)\n{text}")
+        return "\n".join(parts)
 
     def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """Rows from the metadata DB (a read-only connection, as the components write it)."""
@@ -157,3 +174,17 @@ class AirflowServices:
             timeout=180,
             check=False,
         )
+
+
+def _terminate(processes: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
+    """SIGTERM every process group, wait for all, SIGKILL what is left (ours, by pid)."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout)
