@@ -168,6 +168,10 @@ class Store:
         self._selectors: dict[str, Selector | None] = {}
         self._by_label: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._unindexed: set[str] = set()
+        #: Object names by ``(label, value)``, per resource: a selector's candidates.
+        self._labelled: dict[str, dict[tuple[str, str], set[str]]] = {
+            r.plural: defaultdict(set) for r in self.resources
+        }
 
     # ------------------------------------------------------------------ subscribers
 
@@ -197,7 +201,12 @@ class Store:
     def related(self, resource: ApiResource, selector: Selector) -> dict[str, Obj]:
         """The objects of ``resource`` the selector picks, as its own LIST would return them."""
         table = self.objects[resource.plural]
-        return {name: obj for name, obj in table.items() if selector.matches(obj)}
+        if selector.equalities:  # only the objects carrying one of its labels
+            names = self._labelled[resource.plural].get(selector.equalities[0], set())
+            candidates = {name: table[name] for name in names if name in table}
+        else:
+            candidates = table
+        return {name: obj for name, obj in candidates.items() if selector.matches(obj)}
 
     async def refresh_clock(self, max_age: float = 1.0) -> None:
         """A server ``Date`` at most ``max_age`` seconds old: one read for every waiter.
@@ -240,6 +249,7 @@ class Store:
         old = table.pop(name, None) if event.type == "DELETED" else table.get(name)
         if event.type != "DELETED":
             table[name] = event.obj
+        self._relabel(event.plural, name, old, None if event.type == "DELETED" else event.obj)
         self.version += 1
         if event.plural == self.kind.resource.plural:
             self._workload_changed(batch, name)
@@ -269,6 +279,9 @@ class Store:
 
     def _relisted(self, batch: Batch, item: _Listed) -> None:
         self.objects[item.plural] = {name_of(obj): obj for obj in item.listing.items}
+        self._labelled[item.plural] = defaultdict(set)
+        for name, obj in self.objects[item.plural].items():
+            self._relabel(item.plural, name, None, obj)
         self.listed.add(item.plural)
         self.stale.discard(item.plural)
         self.error = None
@@ -280,6 +293,15 @@ class Store:
         batch.resync_all = True
         if len(self.listed) == len(self.resources):
             self.synced.set()
+
+    def _relabel(self, plural: str, name: str, old: Obj | None, new: Obj | None) -> None:
+        index = self._labelled[plural]
+        for pair in labels_of(old).items():
+            names = index.get((str(pair[0]), str(pair[1])))
+            if names is not None:
+                names.discard(name)
+        for pair in labels_of(new).items():
+            index[(str(pair[0]), str(pair[1]))].add(name)
 
     def _mark(self, batch: Batch, item: _Stale) -> None:
         before = set(self.stale)

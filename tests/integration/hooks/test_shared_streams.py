@@ -369,3 +369,43 @@ def test_run_keeps_its_own_watches_as_on_an_airflow_without_shared_streams(
     assert requests(cluster, "get statefulsets") >= 1  # its own GET by name
     assert Store.live == {}
     json.dumps(event)
+
+
+def test_an_event_trigger_shares_the_stream_and_keeps_watching(cluster: EmulatedCluster) -> None:
+    """An AssetWatcher's trigger and a deferred sensor's share one group; it fires once, goes on."""
+    from airflow_sts_provider.triggers.events import StatefulSetReadyEventTrigger
+
+    cluster.apply_scenario("healthy")
+    watcher = StatefulSetReadyEventTrigger(
+        name="healthy",
+        namespace="default",
+        kubernetes_conn_id=CONN_ID,
+        check_interval=0.5,
+        policy={"min_stable_seconds": 1},
+    )
+    assert watcher.shared_stream_key() == make("healthy").shared_stream_key()
+    fired: list[dict[str, Any]] = []
+
+    async def scenario() -> list[dict[str, Any]]:
+        manager = SharedStreamManager()
+        key = watcher.shared_stream_key()
+        stream = manager.subscribe(trigger_id=1, trigger=watcher, key=key)
+
+        async def watch() -> None:
+            async for event in watcher.filter_shared_stream(stream):
+                fired.append(event.payload)
+
+        task = asyncio.create_task(watch())
+        sensor = await subscribe(manager, 2, make("healthy", window=1))
+        await asyncio.sleep(2.0)  # the watcher keeps judging the same revision: no second event
+        assert not task.done()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await manager.unsubscribe(1, key)
+        await asyncio.sleep(0.5)
+        return sensor
+
+    sensor = asyncio.run(scenario())
+    assert [e["status"] for e in sensor] == ["success"]
+    assert [e["status"] for e in fired] == ["success"]
+    assert requests(cluster, "watch pods") == 1
