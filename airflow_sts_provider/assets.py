@@ -52,6 +52,7 @@ def workload_asset(
     failure_reasons: Sequence[str] = (),
     pod_selector: str | None = None,
     watcher_name: str | None = None,
+    share_watches: bool = True,
 ) -> Asset:
     """The asset of ``kind`` ``namespace/name``, watched by that kind's event trigger.
 
@@ -65,6 +66,9 @@ def workload_asset(
     :param condition: ``failure_reasons``, ``pod_selector``: a custom resource's, as for
         ``ResourceRunningSensor``.
     :param watcher_name: the ``AssetWatcher``'s name (default ``<kind lower>-<name>``).
+    :param share_watches: share one list+watch per resource with the other triggers of
+        this kind, connection and namespace where the triggerer can (Airflow >= 3.3);
+        ``False`` keeps the watcher on its own watches.
     """
     custom = api_version is not None
     _check_kind(kind, custom=custom)
@@ -77,6 +81,7 @@ def workload_asset(
             "leave it unset for 'kubernetes_default'"
         )
     check_flag("on_failure", on_failure)
+    check_flag("share_watches", share_watches)
     kwargs: dict[str, Any] = {
         "name": name,
         "namespace": namespace,
@@ -85,6 +90,8 @@ def workload_asset(
         "check_interval": _check_interval(check_interval),
         "on_failure": on_failure,
     }
+    if not share_watches:  # only when off, as the trigger serializes it
+        kwargs["share_watches"] = False
     if custom:
         kwargs.update(_resource_kwargs(kind, api_version, condition, failure_reasons, pod_selector))
         classpath = _RESOURCE_TRIGGER

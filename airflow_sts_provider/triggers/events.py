@@ -3,8 +3,9 @@
 ``Asset("kubernetes://<namespace>/<kind>/<name>", watchers=[AssetWatcher(name, trigger)])``
 accepts only :class:`~airflow.triggers.base.BaseEventTrigger` subclasses. Each
 class here is one kind's deferrable trigger (same list, watch and judge loop of
-:mod:`.base`, same rules) that keeps running (``fires_once = False``) and fires
-once per *revision* instead of once per wait:
+:mod:`.base`, same rules; over the triggerer's shared stream where it has one,
+Airflow >= 3.3) that keeps running (``fires_once = False``) and fires once per
+*revision* instead of once per wait:
 
 * a ``success`` event when the workload becomes READY at a revision other than the
   one it last fired READY for (a finished rollout, or the revision running when the

@@ -2,7 +2,9 @@
 
 ``example_dags/example_event_scheduled.py`` is scheduled on
 ``kubernetes://default/statefulset/web``; ``tests/airflow/event_dags/`` holds one on
-``.../statefulset/api`` with ``on_failure=True``. One story, because the deployment
+``.../statefulset/api`` with ``on_failure=True`` and ``share_watches=False``, so
+``web``'s watcher runs over the triggerer's shared stream and ``api``'s over its own
+watches. One story, because the deployment
 is the expensive part (each step waits for a condition, with generous deadlines
 for a loaded machine; nothing is asserted after a fixed sleep):
 

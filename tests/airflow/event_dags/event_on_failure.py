@@ -13,8 +13,14 @@ from airflow.sdk import dag, task
 
 from airflow_sts_provider.assets import workload_asset
 
+#: On its own watches, while the example's ``web`` shares: the test runs both paths.
 API = workload_asset(
-    "StatefulSet", "api", policy={"min_stable_seconds": 3}, check_interval=5, on_failure=True
+    "StatefulSet",
+    "api",
+    policy={"min_stable_seconds": 3},
+    check_interval=5,
+    on_failure=True,
+    share_watches=False,
 )
 
 

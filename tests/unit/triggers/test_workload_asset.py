@@ -45,6 +45,20 @@ def test_the_arguments_reach_the_trigger() -> None:
     assert kwargs["check_interval"] == 5.0
 
 
+@pytest.mark.parametrize(
+    ("share", "key_is_none"),
+    [(True, False), (False, True)],
+    ids=[
+        "by default the watcher shares the namespace's watches",
+        "share_watches=False watches alone",
+    ],
+)
+def test_share_watches_reaches_the_trigger(share: bool, key_is_none: bool) -> None:
+    trigger = workload_asset("StatefulSet", "web", share_watches=share).watchers[0].trigger
+    assert (trigger.shared_stream_key() is None) is key_is_none
+    assert ("share_watches" in trigger.serialize()[1]) is key_is_none
+
+
 def test_a_policy_object_is_stored_as_its_fields() -> None:
     asset = workload_asset("Deployment", "api", policy=ReadinessPolicy(min_stable_seconds=5))
     _, kwargs = asset.watchers[0].trigger.serialize()
@@ -79,6 +93,7 @@ def test_a_custom_resource_is_watched_by_the_resource_event_trigger() -> None:
         (("StatefulSet", "web", None), {}, "namespace must be"),
         (("StatefulSet", "web"), {"kubernetes_conn_id": ""}, "kubernetes_conn_id"),
         (("StatefulSet", "web"), {"on_failure": "yes"}, "on_failure"),
+        (("StatefulSet", "web"), {"share_watches": 0}, "share_watches"),
         (("StatefulSet", "web"), {"policy": {"min_stable": 3}}, "unknown field(s) 'min_stable'"),
         (("StatefulSet", "web"), {"policy": {"min_stable_seconds": -1}}, "min_stable_seconds"),
         (("StatefulSet", "web"), {"policy": 3}, "policy must be"),
@@ -98,6 +113,7 @@ def test_a_custom_resource_is_watched_by_the_resource_event_trigger() -> None:
         "no namespace is refused: the URI names it",
         "an empty connection id is refused",
         "on_failure must be a bool, not a string",
+        "share_watches must be a bool",
         "an unknown policy field is named",
         "a negative window is refused by the policy's own check",
         "a policy that is not a mapping is refused",
