@@ -7,9 +7,15 @@ kubernetes client.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 __version__ = "0.1.0"
+
+#: The project's home; ``[project.urls]`` in pyproject.toml says the same (a test checks).
+HOMEPAGE: Final = "https://github.com/airflow-sts-provider/airflow-sts-provider"
+#: What the Providers page of the Airflow UI links to: the README. Airflow >= 3.2 reads
+#: it from the distribution's ``Project-URL: Documentation``, older ones from here.
+DOCUMENTATION_URL: Final = f"{HOMEPAGE}#readme"
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -24,6 +30,7 @@ def get_provider_info() -> dict[str, Any]:
             "when a rollout is broken."
         ),
         "versions": [__version__],
+        "documentation-url": DOCUMENTATION_URL,
         "integrations": [
             {
                 "integration-name": "Kubernetes StatefulSet readiness",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from airflow_sts_provider import HOMEPAGE
 from airflow_sts_provider.exceptions import (
     ContinueExpiredError,
     KubernetesApiCallError,
@@ -24,8 +25,11 @@ from airflow_sts_provider.exceptions import (
 
 Obj = dict[str, Any]
 
-#: Where the README explains the Role the hooks need.
-RBAC_DOC: Final = "README.md#rbac"
+#: Where the README explains the Role the hooks need: readable offline from the installed
+#: package (a pip user has no README.md), and online at the project's home.
+RBAC_DOC: Final = (
+    f"the README's RBAC section (`python -m airflow_sts_provider.docs rbac`, or {HOMEPAGE}#rbac)"
+)
 
 #: API group of the resources whose group a caller does not name (messages, URLs).
 _CORE_RESOURCES: Final = frozenset({"pods", "events", "namespaces"})

@@ -14,6 +14,7 @@ import pytest
 import airflow_sts_provider
 from tests.airflow_env import EXAMPLE_DAGS
 
+REPO = Path(__file__).resolve().parents[2]
 SCHEMA = Path(str(__import__("airflow").__file__)).parent / "provider_info.schema.json"
 
 
@@ -108,3 +109,28 @@ def test_the_example_dags_parse_under_airflow_dags_list() -> None:
     from airflow.dag_processing.dagbag import DagBag
 
     assert DagBag(dag_folder=str(EXAMPLE_DAGS)).import_errors == {}
+
+
+def test_the_providers_page_links_to_the_projects_documentation() -> None:
+    """The UI's link is the API's ``documentation_url``, from ``Project-URL: Documentation``.
+
+    Without one the UI falls back to airflow.apache.org/docs/<package>/<version>/,
+    a page that does not exist for this provider.
+    """
+    from airflow.api_fastapi.core_api.services.public.providers import _provider_mapper
+    from airflow.providers_manager import ProvidersManager
+
+    provider = ProvidersManager().providers["airflow-sts-provider"]  # type: ignore[no-untyped-call]
+    shown = _provider_mapper(provider)
+    assert shown.documentation_url == airflow_sts_provider.DOCUMENTATION_URL
+    assert airflow_sts_provider.get_provider_info()["documentation-url"] == shown.documentation_url
+
+
+def test_the_project_urls_and_the_package_name_the_same_home() -> None:
+    import tomllib
+
+    urls = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]
+    home = airflow_sts_provider.HOMEPAGE
+    assert urls["Documentation"] == airflow_sts_provider.DOCUMENTATION_URL
+    assert all(url.startswith(home) for url in urls.values()), urls
+    assert {"Homepage", "Documentation", "Source", "Issues", "Changelog"} <= set(urls)

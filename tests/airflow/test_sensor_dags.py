@@ -204,7 +204,7 @@ def test_a_role_without_list_pods_fails_pointing_to_the_rbac_section(
         result = run("sts_gate", capfd, "healthy")
     assert result.tasks == {"wait": "failed", "consume": "upstream_failed"}
     assert result.log_of("cannot list pods in namespace default")
-    assert result.log_of("README.md#rbac")
+    assert result.log_of("python -m airflow_sts_provider.docs rbac")
     assert result.reschedules["wait"] == 0  # permanent: no second poke
 
 

@@ -398,7 +398,7 @@ def test_a_missing_right_is_a_permission_error_pointing_to_the_rbac_docs(
             hook.get_readiness("healthy")
     text = str(info.value)
     assert "cannot list pods in namespace default" in text
-    assert "README.md#rbac" in text
+    assert "python -m airflow_sts_provider.docs rbac" in text
     assert info.value.status == 403
 
 

@@ -52,3 +52,18 @@ def test_a_worker_install_does_not_pull_the_test_clusters_dependencies(wheel: Pa
     assert meta["License-Expression"] == "Apache-2.0"
     (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
     assert "airflow_sts_provider:get_provider_info" in archive.read(entry_points).decode()
+
+
+def test_the_wheel_carries_the_documentation_link_and_the_readme_the_errors_point_to(
+    wheel: Path,
+) -> None:
+    import airflow_sts_provider
+    from airflow_sts_provider.docs import section
+
+    archive = zipfile.ZipFile(wheel)
+    (meta_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    meta = Parser().parsestr(archive.read(meta_name).decode())
+    urls = dict(entry.split(", ", 1) for entry in meta.get_all("Project-URL") or [])
+    assert urls["Documentation"] == airflow_sts_provider.DOCUMENTATION_URL
+    rbac = section(str(meta.get_payload()), "rbac")  # what `python -m ...docs rbac` prints
+    assert rbac is not None and "kind: Role" in rbac

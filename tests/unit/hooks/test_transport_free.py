@@ -86,7 +86,7 @@ def test_permission_message_names_verb_resource_namespace_and_points_to_rbac_doc
     text = str(error)
     assert "cannot list pods in namespace shop" in text
     assert "`list` on `pods` in namespace 'shop'" in text
-    assert "README.md#rbac" in text
+    assert "python -m airflow_sts_provider.docs rbac" in text
     assert 'User "bob" cannot list resource "pods"' in text
 
 
