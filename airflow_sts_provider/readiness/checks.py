@@ -105,10 +105,10 @@ def latest_of_all(stamps: Sequence[Any]) -> datetime | None:
     """
     latest = None
     for stamp in stamps:
-        if not isinstance(stamp, str) or not stamp:
+        if type(stamp) is not str and not isinstance(stamp, str):
             return None
         try:
-            moment = _from_iso(stamp)
+            moment = _from_iso(stamp)  # "" raises too
         except ValueError:
             return None
         if moment.tzinfo is None:
@@ -161,7 +161,7 @@ def controller_ref(obj: Obj) -> Obj | None:
     """The ownerReference with ``controller: true``, if any."""
     meta = obj.get("metadata")
     refs = meta.get("ownerReferences") if type(meta) is dict or isinstance(meta, Mapping) else ()
-    if not isinstance(refs, list | tuple):
+    if type(refs) is not list and not isinstance(refs, list | tuple):
         return None  # absent, or of a shape that owns nothing
     for ref in refs:
         # is_map(ref), inline: every pod of every poke asks this.

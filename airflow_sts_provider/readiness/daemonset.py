@@ -255,7 +255,7 @@ def ds7_ds8_expected(
     reason = f"{report.name}{where}: at outdated revision {old}, waiting for {d.current_hash}"
     if report.state is not State.READY:
         reason += f" (now: {now_text})"
-    return replace(report, state=_WAITING, reason=reason, rule="DS7"), ("DS7",)
+    return report._replace(state=_WAITING, reason=reason, rule="DS7"), ("DS7",)
 
 
 def ds5_on_delete(
@@ -268,9 +268,9 @@ def ds5_on_delete(
     """DS5 under OnDelete (as S8): the controller never replaces a pod; the user deletes it."""
     hint = f"outdated revision {old} (OnDelete: delete the pod to roll it to {d.current_hash})"
     if report.state is State.READY and policy.require_updated_on_delete:
-        waiting = replace(report, state=_WAITING, reason=f"{report.name}: {hint}", rule="DS5")
+        waiting = report._replace(state=_WAITING, reason=f"{report.name}: {hint}", rule="DS5")
         return waiting, ("DS5",)
-    return replace(report, reason=f"{report.reason}; {hint}"), ("DS8", *rules) if rules else ()
+    return report._replace(reason=f"{report.reason}; {hint}"), ("DS8", *rules) if rules else ()
 
 
 def ds7_doubled(placed: _Placed, kept: _Placed) -> _Placed:
@@ -281,7 +281,7 @@ def ds7_doubled(placed: _Placed, kept: _Placed) -> _Placed:
         f"{report.name}: second pod on {placed.node or 'its node'} beside {kept.report.name}, "
         f"waiting for it to go (now: {now_text})"
     )
-    return replace(placed, report=replace(report, state=_WAITING, reason=reason, rule="DS7"))
+    return replace(placed, report=report._replace(state=_WAITING, reason=reason, rule="DS7"))
 
 
 def ds7_nodes(d: _DaemonSet, judged: _Pods) -> Finding | None:

@@ -8,7 +8,7 @@ the pod rules; pods of older ReplicaSets only have to go (D5).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from . import pods as pod_rules
@@ -131,7 +131,7 @@ def d5_ready_replicas(d: _Deployment, pods_ready: int) -> Finding | None:
 def d5_old_pod(report: PodReport, rs_meta: Obj) -> PodReport:
     """D5: a pod of an older ReplicaSet has to go; whatever its state, it only blocks."""
     reason = f"{report.name}: old ReplicaSet {rs_meta.get('name')}, waiting for it to go"
-    return replace(report, state=_WAITING, reason=reason, rule="D5")
+    return report._replace(state=_WAITING, reason=reason, rule="D5")
 
 
 # --------------------------------------------------------------------------- D6
