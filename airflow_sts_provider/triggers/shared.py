@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
@@ -59,6 +60,8 @@ from airflow_sts_provider.triggers.labels import Selector, labels_of
 
 if TYPE_CHECKING:
     from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Batch",
@@ -135,6 +138,12 @@ class Batch:
     resync_all: bool = False
     stale_changed: bool = False
     error: BaseException | None = None
+
+    def concerns_anyone(self) -> bool:
+        """Whether any subscriber has something to do with this batch."""
+        return bool(
+            self.routed or self.resync or self.resync_all or self.stale_changed or self.error
+        )
 
 
 class Store:
@@ -375,7 +384,9 @@ async def informer(
                     items = [await inbox.get()]
                     while not inbox.empty():
                         items.append(inbox.get_nowait())
-                    yield store.apply(items)
+                    batch = store.apply(items)
+                    if batch.concerns_anyone():  # an unwatched pod's change wakes nobody
+                        yield batch
             finally:
                 for task in followers:
                     task.cancel()
@@ -406,19 +417,27 @@ async def _follow(
             async for event in hook.watch(watch, version, on_open=reopened):
                 version = _take(watch.request, plural, event, inbox) or version
                 failures = 0
-        except _ExpiredError:
+        except _ExpiredError as exc:
+            log.info(
+                "Shared watch of %s in %s fell behind (%s); listing again", plural, namespace, exc
+            )
             version = None  # one relist, for every subscriber
         except TransientKubernetesError as exc:
             if exc.status == 410:
+                log.info("Shared watch of %s in %s expired; listing again", plural, namespace)
                 version = None
                 continue
             failures += 1
             inbox.put_nowait(_Stale(plural, stale=True))
-            await asyncio.sleep(hook.retry.delay(failures, exc.retry_after))
+            delay = hook.retry.delay(failures, exc.retry_after)
+            log.info("Shared watch of %s interrupted (%s); resuming in %.1fs", plural, exc, delay)
+            await asyncio.sleep(delay)
         except (KubernetesApiCallError, UnservedKindError) as exc:
             failures += 1
             inbox.put_nowait(_Failed(plural, exc))
-            await asyncio.sleep(hook.retry.delay(failures))
+            delay = hook.retry.delay(failures)
+            log.warning("Shared watch of %s failed (%s); each trigger watches alone", plural, exc)
+            await asyncio.sleep(delay)
 
 
 class _ExpiredError(Exception):
