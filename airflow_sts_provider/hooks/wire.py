@@ -198,6 +198,26 @@ def tls_failure(request: Request, exc: BaseException) -> KubernetesApiCallError:
     )
 
 
+#: The event types a watch stream carries.
+WATCH_EVENT_TYPES: Final = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"})
+
+
+def event_object(request: Request, event: Mapping[str, Any]) -> Obj:
+    """A watch event's ``object``; a line that is JSON but not such an event is transient.
+
+    A rewritten line (``{"type": "MODIFIED", "object": null}``) must never reach the
+    picture, where it would be judged as a pod named ``""``: the watch resumes from the
+    last version seen instead, which replays the event whole.
+    """
+    obj = event.get("object")
+    metadata = obj.get("metadata", {}) if isinstance(obj, dict) else None
+    if event.get("type") not in WATCH_EVENT_TYPES or not isinstance(metadata, dict):
+        kind = type(obj).__name__
+        raise transient(request, ValueError(f"not a watch event: {event.get('type')!r}, {kind}"))
+    assert isinstance(obj, dict)
+    return obj
+
+
 def decode_object(request: Request, data: bytes | str) -> Obj:
     """``json.loads`` a response body; a body that is not a JSON object is transient."""
     try:

@@ -47,7 +47,7 @@ from airflow_sts_provider.exceptions import (
     UnservedKindError,
 )
 from airflow_sts_provider.hooks.reads import Picture, Watch
-from airflow_sts_provider.hooks.wire import error_for_status
+from airflow_sts_provider.hooks.wire import error_for_status, event_object
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.kinds import KINDS, Kind, import_class, kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
@@ -465,7 +465,7 @@ class WorkloadRunningTrigger(_TriggerBase):
     def _take(watch: Watch, event: dict[str, Any], queue: asyncio.Queue[_Item]) -> str | None:
         """Queue one watch event; the version it carries (bookmarks too), if any."""
         event_type = str(event.get("type") or "")
-        obj = event.get("object") or {}
+        obj = event_object(watch.request, event)
         if event_type == "ERROR":
             code = obj.get("code")
             if code == 410:

@@ -19,11 +19,14 @@ from typing import Any
 import pytest
 
 from airflow_sts_provider.exceptions import TransientKubernetesError
+from airflow_sts_provider.hooks.reads import Watch
+from airflow_sts_provider.hooks.wire import Request
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook, WorkloadHook
 from airflow_sts_provider.kinds import kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
 from airflow_sts_provider.testing.apiserver.faults import CORRUPTIONS, FaultDecision, Faults
 from airflow_sts_provider.testing.cluster import EmulatedCluster
+from airflow_sts_provider.triggers import shared
 from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
 from airflow_sts_provider.triggers.deployment import DeploymentRunningTrigger
 from airflow_sts_provider.triggers.statefulset import StatefulSetRunningTrigger
@@ -278,3 +281,46 @@ def test_the_trigger_resumes_watches_whose_first_line_is_corrupt(corruption: str
     assert event["status"] == "success", event["message"]
     assert event["verdict"]["ready"] == 3
     assert len(faults.corrupted) >= 2  # the StatefulSet's watch and its pods' at least
+
+
+# --------------------------------------------------------------------------- JSON, not an event
+
+WATCH = Watch("pods", Request("watch", "pods", "default"), {}, None)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "MODIFIED", "object": None},
+        {"type": "ADDED", "object": "web-0"},
+        {"type": "ADDED", "object": [{"metadata": {"name": "web-0"}}]},
+        {"type": "MODIFIED", "object": {"metadata": "web-0"}},
+        {"type": "ERROR", "object": None},
+        {"type": "SNAPSHOT", "object": {"metadata": {"name": "web-0"}}},
+        {"object": {"metadata": {"name": "web-0"}}},
+    ],
+    ids=[
+        "a null object",
+        "a string object",
+        "an array object",
+        "metadata that is not an object",
+        "an ERROR without a Status",
+        "a type the API never sends",
+        "no type at all",
+    ],
+)
+@pytest.mark.parametrize("take", ["own watches"])
+def test_a_json_line_that_is_not_a_watch_event_is_transient(
+    event: dict[str, Any], take: str
+) -> None:
+    """Never applied to the picture (a null object would be judged as a pod named "")."""
+    if take == "own watches":
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        with pytest.raises(TransientKubernetesError):
+            WorkloadRunningTrigger._take(WATCH, event, queue)
+    else:
+        inbox: asyncio.Queue[Any] = asyncio.Queue()
+        with pytest.raises(TransientKubernetesError):
+            shared._take(WATCH.request, "pods", event, inbox)
+        queue = inbox
+    assert queue.empty()
