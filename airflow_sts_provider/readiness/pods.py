@@ -72,6 +72,7 @@ class _Pod:
         "restarts",
         "revision",
         "scheduled",
+        "settled",
         "sidecars",
         "since_stamps",
         "spec",
@@ -92,7 +93,7 @@ class _Pod:
         self.sidecars = sidecars = _sidecar_names(init_specs) if init_specs else ()
         self.node = spec.get("nodeName")
         self.status = status = pod.get("status") or EMPTY
-        self.phase = status.get("phase")
+        self.phase = phase = status.get("phase")
         ready = scheduled = None  # the Ready and PodScheduled conditions
         for cond in status.get("conditions") or ():
             kind = cond.get("type")
@@ -114,6 +115,9 @@ class _Pod:
         if ready is not None:
             started.append(ready.get("lastTransitionTime"))
         self.unready, self.since_stamps = unready, started  # P7 reads the latest of these
+        # What quiet() asks that is known by now (P3, P5, P6): running, Ready, scheduled.
+        self.settled = not unready and phase == "Running" and not self.unscheduled
+        self.settled = self.settled and ready is not None and ready.get("status") == "True"
 
     def subject(self, cname: Any, is_init: bool) -> str:
         """How a container is named in a reason, so a person knows which one to look at.
@@ -643,14 +647,10 @@ def quiet(pod: _Pod, policy: ReadinessPolicy) -> bool:
     a True here means :func:`p3_to_p6` finds nothing, and the verdict is the one
     the rules give without it. Nearly every pod of a poke takes it.
     """
-    ready, spec = pod.ready, pod.spec
+    spec = pod.spec
     return (
-        not pod.unready  # P3, P6: every container running and ready, init containers done
+        pod.settled  # P3, P5, P6: containers running and ready, scheduled, phase, Ready
         and pod.restarts <= policy.max_restarts  # P4
-        and not pod.unscheduled  # P5
-        and pod.phase == "Running"  # P6
-        and ready is not None
-        and ready.get("status") == "True"  # P6: condition Ready
         and not spec.get("readinessGates")  # P6
         and _named_in_order(spec.get("containers"), pod.app_statuses)  # P6
         and (not (inits := spec.get("initContainers")) or _named_in_order(inits, pod.init_statuses))
