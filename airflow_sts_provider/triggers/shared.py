@@ -506,6 +506,8 @@ class Feed:
         self.store: Store | None = None
         self.hook = SubscriberHook(self, **trigger.hook_kwargs())
         self._known = asyncio.Event()
+        self._ended = asyncio.Event()
+        self._end: BaseException | None = None
         self._built_at = -1
         self._adopt(Store.live.get(trigger.shared_stream_key()))
         self._pump = asyncio.create_task(self._run(stream), name=f"shared-feed[{trigger.name}]")
@@ -518,20 +520,35 @@ class Feed:
             self.store.forget(self.name)
 
     async def synced(self, timeout: float) -> bool:
-        """Wait (at most ``timeout``) until the store has listed everything once."""
+        """Wait (at most ``timeout``) until the store has listed everything once.
+
+        :raises SharedStreamError: the shared stream ended (the triggerer failed it).
+        """
         try:
             await asyncio.wait_for(self._known.wait(), timeout)
+            self._raise_if_ended()
             assert self.store is not None
-            await asyncio.wait_for(self.store.synced.wait(), timeout)
+            waits = [asyncio.ensure_future(e.wait()) for e in (self.store.synced, self._ended)]
+            try:
+                await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
         except TimeoutError:
             return False
-        return True
+        self._raise_if_ended()
+        return self.store.synced.is_set()
+
+    def _raise_if_ended(self) -> None:
+        if self._end is not None:
+            raise SharedStreamError(self._end)
 
     def picture(self) -> Picture:
         """The trigger's picture from the store's current state; anything queued is older.
 
         :raises SharedStreamError: the stream failed for good; watch alone.
         """
+        self._raise_if_ended()
         store = self.store
         assert store is not None
         while not self.queue.empty():
@@ -561,14 +578,25 @@ class Feed:
         self._known.set()
 
     async def _run(self, stream: AsyncIterator[Any]) -> None:
-        """Consume every batch at once (the shared queue never fills); queue what concerns us."""
-        async for batch in stream:
-            if not isinstance(batch, Batch):
-                continue
-            if batch.store is not self.store:
-                self._adopt(batch.store)
-                self.queue.put_nowait(ResyncError())
-            self._take(batch)
+        """Consume every batch at once (the shared queue never fills); queue what concerns us.
+
+        The stream ending (the triggerer failed it: a slow subscriber, a poll that
+        raised) is handed to the trigger, which then watches on its own.
+        """
+        try:
+            async for batch in stream:
+                if not isinstance(batch, Batch):
+                    continue
+                if batch.store is not self.store:
+                    self._adopt(batch.store)
+                    self.queue.put_nowait(ResyncError())
+                self._take(batch)
+            raise RuntimeError("the shared stream ended")
+        except Exception as exc:
+            self._end = exc
+            self._ended.set()
+            self._known.set()
+            self.queue.put_nowait(SharedStreamError(exc))
 
     def _take(self, batch: Batch) -> None:
         store = batch.store

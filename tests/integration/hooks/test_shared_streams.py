@@ -409,3 +409,20 @@ def test_an_event_trigger_shares_the_stream_and_keeps_watching(cluster: Emulated
     assert [e["status"] for e in sensor] == ["success"]
     assert [e["status"] for e in fired] == ["success"]
     assert requests(cluster, "watch pods") == 1
+
+
+def test_a_shared_poll_that_dies_leaves_each_trigger_on_its_own_watches(
+    cluster: EmulatedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The triggerer fails every subscriber of a poll that raised; they watch alone instead."""
+    from airflow_sts_provider.triggers import shared
+
+    async def broken(*_args: Any) -> Any:
+        raise RuntimeError("the informer broke")
+        yield  # pragma: no cover - an async generator
+
+    monkeypatch.setattr(shared, "informer", broken)
+    cluster.apply_scenario("healthy")
+    events = asyncio.run(shared_events([make("healthy", window=1) for _ in range(3)]))
+    assert [[e["status"] for e in fired] for fired in events] == [["success"]] * 3
+    assert requests(cluster, "get statefulsets") >= 3  # each read its own workload
