@@ -16,7 +16,9 @@ for a loaded machine; nothing is asserted after a fixed sleep):
 5. crash-looping rollouts of both: ``web``'s fires nothing, ``api``'s (``on_failure``)
    starts one run carrying the failing pod.
 
-Each run's task returns what it read from its triggering asset event.
+Meanwhile a third watcher, over a connection whose Role cannot list pods, raises
+``AssetWatcherError`` in the triggerer and starts nothing. Each run's task returns
+what it read from its triggering asset event.
 """
 
 from __future__ import annotations
@@ -42,6 +44,17 @@ MIN_STABLE = 3
 STARTUP = 180
 STEP = 90
 CRASH = "crash-after=1, exit-code=1"
+
+#: What the locked connection may do: read the StatefulSet, not list or watch its pods.
+NO_PODS = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: no-pods, namespace: default}
+rules:
+  - apiGroups: ["apps"]
+    resources: ["statefulsets"]
+    verbs: ["get", "list", "watch"]
+"""
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -151,12 +164,21 @@ class Watched:
 
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[tuple[Watched, Watched, AirflowServices]]:
-    with EmulatedCluster() as cluster:
+    with EmulatedCluster() as cluster, EmulatedCluster(role=NO_PODS) as locked:
+        locked.create(
+            "statefulsets",
+            scenarios.statefulset("locked", "default", 1, template("locked", "nginx:1.27")),
+        )
         airflow = AirflowServices(
             tmp_path / "airflow",
-            [EXAMPLE_DAGS / "example_event_scheduled.py", EVENT_DAGS / "event_on_failure.py"],
+            [
+                EXAMPLE_DAGS / "example_event_scheduled.py",
+                EVENT_DAGS / "event_on_failure.py",
+                EVENT_DAGS / "event_forbidden.py",
+            ],
             {
                 "AIRFLOW_CONN_KUBERNETES_DEFAULT": cluster.airflow_connection_json(),
+                "AIRFLOW_CONN_KUBERNETES_LOCKED": locked.airflow_connection_json(),
                 "STS_EXAMPLE_MIN_STABLE_SECONDS": str(MIN_STABLE),
                 "STS_EXAMPLE_CHECK_INTERVAL": "5",
             },
@@ -190,6 +212,17 @@ def test_each_new_revision_starts_one_run_once_stable_and_nothing_else_does(
     api.wait_for_runs(1, STARTUP)
     assert [(p["status"], p["revision"]) for _, p in web.events()] == [("success", first)]
     assert [(p["status"], p["revision"]) for _, p in api.events()] == [("success", api_first)]
+
+    # The locked watcher cannot list web's pods: it raises, naming the cause, and fires nothing.
+    wait_until(
+        "the locked watcher to raise",
+        lambda: (
+            "AssetWatcherError" in airflow.log_of("triggerer")
+            and "StatefulSet default/locked" in airflow.log_of("triggerer")
+        ),
+        STEP,
+    )
+    assert "cannot list pods" in airflow.log_of("triggerer")
 
     phase("caught up: one run each")
 
@@ -245,4 +278,10 @@ def test_each_new_revision_starts_one_run_once_stable_and_nothing_else_does(
         ("failed", api_second),
     ]
     assert api.returned()[-1]["failing"]  # the crashing pod, by name
+    locked_events = airflow.query(
+        "SELECT count(*) FROM asset_event e JOIN asset a ON e.asset_id = a.id WHERE a.uri = ?",
+        "kubernetes://default/statefulset/locked",
+    )
+    assert locked_events == [(0,)]
+    assert airflow.query("SELECT count(*) FROM dag_run WHERE dag_id = 'event_forbidden'") == [(0,)]
     phase("every run succeeded")
