@@ -1,4 +1,9 @@
-"""Paged LISTs (``limit``/``continue``), the same for the sync and the async hook."""
+"""Paged LISTs (``limit``/``continue``), the same for the sync and the async hook.
+
+Pages are taken one at a time: each is decoded (slim, :mod:`~airflow_sts_provider.hooks.decode`)
+before the next one's bytes are, so a poke holds one page of bytes (two while the
+next is on its way), never the whole list's.
+"""
 
 from __future__ import annotations
 
@@ -81,3 +86,13 @@ class Pager:
         self.resource_version = None
         self._continue = None
         self._started = False
+
+
+def next_page_params(params: Mapping[str, Any], token: str) -> dict[str, Any]:
+    """The query of the page after one asked with ``params``, given that page's token.
+
+    What :func:`~airflow_sts_provider.hooks.reads.list_plan` will ask next, guessed
+    so the hooks can start the request while this page is decoded; they compare the
+    guess with the plan's actual next read, so the plan stays the one authority.
+    """
+    return {**params, "continue": token}

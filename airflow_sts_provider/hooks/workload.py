@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -49,7 +51,8 @@ from airflow_sts_provider.hooks.credentials import (
     kubeconfig_secrets,
     mask,
 )
-from airflow_sts_provider.hooks.paging import PAGE_LIMIT
+from airflow_sts_provider.hooks.decode import decode_body, peek_continue
+from airflow_sts_provider.hooks.paging import PAGE_LIMIT, next_page_params
 from airflow_sts_provider.hooks.reads import (
     Listing,
     Picture,
@@ -191,6 +194,7 @@ class WorkloadHook(_Settings, KubernetesHook):
         super().__init__(*args, **kwargs)
         self._warned_no_date = False
         self.last_stats = ReadStats()
+        self._stats_lock = threading.Lock()
 
     # ------------------------------------------------------------------ public API
 
@@ -344,23 +348,44 @@ class WorkloadHook(_Settings, KubernetesHook):
         return self.last_stats.now
 
     def _answer(self, step: Read, clock: ServerClock) -> Obj | Listing:
-        def page(read: Read) -> Obj:
-            return self._get(read.request, read.params, clock)
-
         if not step.paged:
-            return page(step)
-        listing = run_plan(list_plan(step, self.page_limit), page)
+            return self._get(step.request, step.params, clock)
+        pages = _SyncPages(self, clock)
+        try:
+            listing = run_plan(list_plan(step, self.page_limit), pages.page)
+        finally:
+            pages.close()
         self.last_stats.pages[step.request.resource] = listing.pages
         self.last_stats.items[step.request.resource] = len(listing.items)
         return listing
 
-    def _get(self, request: Request, params: Mapping[str, Any], clock: ServerClock) -> Obj:
-        """One request, retried in place after a transient error by the one retry policy."""
+    def _get(
+        self,
+        request: Request,
+        params: Mapping[str, Any],
+        clock: ServerClock,
+        *,
+        first: Future[bytes] | None = None,
+        on_bytes: Callable[[bytes], object] | None = None,
+    ) -> Obj:
+        """One request, retried in place after a transient error by the one retry policy.
+
+        A body that cannot be decoded is transient too, so it is fetched again.
+        ``first`` is the first attempt's bytes when they were requested ahead;
+        ``on_bytes`` sees the bytes before they are decoded (to start the next page).
+        """
         attempt = 0
         while True:
             try:
-                return self._get_once(request, params, clock)
+                data = (
+                    first.result() if first is not None else self._get_once(request, params, clock)
+                )
+                first = None
+                if on_bytes is not None:
+                    on_bytes(data)
+                return decode_body(request, data)
             except TransientKubernetesError as exc:
+                first = None
                 attempt += 1
                 if attempt > self.retry.retries:
                     raise
@@ -370,8 +395,10 @@ class WorkloadHook(_Settings, KubernetesHook):
                 )
                 time.sleep(delay)
 
-    def _get_once(self, request: Request, params: Mapping[str, Any], clock: ServerClock) -> Obj:
-        self.last_stats.requests += 1
+    def _get_once(self, request: Request, params: Mapping[str, Any], clock: ServerClock) -> bytes:
+        """One GET, its body as bytes; any thread (the next page is fetched beside a decode)."""
+        with self._stats_lock:
+            self.last_stats.requests += 1
         try:
             response = self.api_client.call_api(
                 request.path,
@@ -400,7 +427,60 @@ class WorkloadHook(_Settings, KubernetesHook):
         except _SYNC_NETWORK_ERRORS as exc:
             raise _network_failure(request, exc) from exc
         clock.observe(response.headers.get("Date"))
-        return decode_object(request, data)
+        return bytes(data)
+
+
+class _SyncPages:
+    """The pages of one paged LIST, each next one requested while this one is decoded.
+
+    The next page's ``continue`` token is read from this page's first bytes
+    (:func:`peek_continue`), its request started on a worker thread (which waits on
+    the socket, not the GIL), and this page decoded meanwhile. The plan still says
+    what is read: a prefetched page is used only when the plan asks for exactly it.
+    """
+
+    def __init__(self, hook: WorkloadHook, clock: ServerClock) -> None:
+        self.hook, self.clock = hook, clock
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: tuple[dict[str, Any], Future[bytes]] | None = None
+
+    def page(self, read: Read) -> Obj:
+        def start_next(data: bytes) -> None:
+            self._start(read, data)
+
+        first = self._take(read.params)
+        return self.hook._get(
+            read.request, read.params, self.clock, first=first, on_bytes=start_next
+        )
+
+    def _take(self, params: Mapping[str, Any]) -> Future[bytes] | None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None
+        if ahead[0] == dict(params):
+            return ahead[1]
+        ahead[1].cancel()  # the plan asked for another page (a restart): not this one
+        return None
+
+    def _start(self, read: Read, data: bytes) -> None:
+        token = peek_continue(data)
+        if token is None:
+            return
+        params = next_page_params(read.params, token)
+        if self._ahead is not None and self._ahead[0] == params:
+            return  # this page was fetched again after a bad body: its next one is on its way
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sts-page")
+        future = self._pool.submit(self.hook._get_once, read.request, params, self.clock)
+        self._ahead = (params, future)
+
+    def close(self) -> None:
+        """A page fetched ahead that the plan never asked for is dropped."""
+        if self._ahead is not None:
+            self._ahead[1].cancel()
+            self._ahead = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
@@ -529,31 +609,51 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         return _Session(self)
 
     async def _answer(self, step: Read) -> Obj | Listing:
-        async def page(read: Read) -> Obj:
-            return await self._get(read.request, read.params)
-
         if not step.paged:
-            return await page(step)
-        return await arun_plan(list_plan(step, self.page_limit), page)
+            return await self._get(step.request, step.params)
+        pages = _AsyncPages(self)
+        try:
+            return await arun_plan(list_plan(step, self.page_limit), pages.page)
+        finally:
+            pages.close()
 
-    async def _get(self, request: Request, params: Mapping[str, Any]) -> Obj:
-        """One request, retried in place after a transient error by the one retry policy."""
+    async def _get(
+        self,
+        request: Request,
+        params: Mapping[str, Any],
+        *,
+        first: asyncio.Task[bytes] | None = None,
+        on_bytes: Callable[[bytes], Awaitable[object]] | None = None,
+    ) -> Obj:
+        """One request, retried in place after a transient error by the one retry policy.
+
+        As :meth:`WorkloadHook._get`: an undecodable body is fetched again; ``first``
+        is a page requested ahead, ``on_bytes`` starts the next one.
+        """
         attempt = 0
         while True:
             try:
-                response = await self._open(request, params, self.request_timeout)
-                try:
-                    data = await response.read()
-                except _ASYNC_NETWORK_ERRORS as exc:
-                    raise transient(request, exc) from exc
-                finally:
-                    response.release()
-                return decode_object(request, data)
+                data = await first if first is not None else await self._fetch(request, params)
+                first = None
+                if on_bytes is not None:
+                    await on_bytes(data)
+                return decode_body(request, data)
             except TransientKubernetesError as exc:
+                first = None
                 attempt += 1
                 if attempt > self.retry.retries:
                     raise
                 await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
+
+    async def _fetch(self, request: Request, params: Mapping[str, Any]) -> bytes:
+        """One GET, its body as bytes."""
+        response = await self._open(request, params, self.request_timeout)
+        try:
+            return bytes(await response.read())
+        except _ASYNC_NETWORK_ERRORS as exc:
+            raise transient(request, exc) from exc
+        finally:
+            response.release()
 
     async def _open(
         self, request: Request, params: Mapping[str, Any], timeout: tuple[float, float]
@@ -599,6 +699,57 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
             has_continue="continue" in params,
             headers=response.headers,
         )
+
+
+class _AsyncPages:
+    """:class:`_SyncPages` for the async hook: the next page is a task on the same loop.
+
+    The task is given one turn of the loop before this page is decoded, enough to
+    send its request: the API server prepares the next page while this one is decoded.
+    """
+
+    def __init__(self, hook: AsyncWorkloadHook) -> None:
+        self.hook = hook
+        self._ahead: tuple[dict[str, Any], asyncio.Task[bytes]] | None = None
+
+    async def page(self, read: Read) -> Obj:
+        async def start_next(data: bytes) -> None:
+            await self._start(read, data)
+
+        first = self._take(read.params)
+        return await self.hook._get(read.request, read.params, first=first, on_bytes=start_next)
+
+    def _take(self, params: Mapping[str, Any]) -> asyncio.Task[bytes] | None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None
+        if ahead[0] == dict(params):
+            return ahead[1]
+        _drop(ahead[1])
+        return None
+
+    async def _start(self, read: Read, data: bytes) -> None:
+        token = peek_continue(data)
+        if token is None:
+            return
+        params = next_page_params(read.params, token)
+        if self._ahead is not None and self._ahead[0] == params:
+            return
+        task = asyncio.ensure_future(self.hook._fetch(read.request, params))
+        self._ahead = (params, task)
+        await asyncio.sleep(0)  # let the task send its request before the decode holds the loop
+
+    def close(self) -> None:
+        """A page fetched ahead that the plan never asked for is dropped."""
+        if self._ahead is not None:
+            _drop(self._ahead[1])
+            self._ahead = None
+
+
+def _drop(task: asyncio.Task[bytes]) -> None:
+    """Cancel a task nobody awaits, and keep its exception from being logged as unretrieved."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 class _Session:
