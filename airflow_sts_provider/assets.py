@@ -65,7 +65,7 @@ def workload_asset(
     :param check_interval: longest sleep between two judgements without API events.
     :param condition: ``failure_reasons``, ``pod_selector``: a custom resource's, as for
         ``ResourceRunningSensor``.
-    :param watcher_name: the ``AssetWatcher``'s name (default ``<kind lower>-<name>``).
+    :param watcher_name: the ``AssetWatcher``'s name (default ``<kind lower>-<namespace>-<name>``).
     :param share_watches: share one list+watch per resource with the other triggers of
         this kind, connection and namespace where the triggerer can (Airflow >= 3.3);
         ``False`` keeps the watcher on its own watches.
@@ -82,6 +82,11 @@ def workload_asset(
         )
     check_flag("on_failure", on_failure)
     check_flag("share_watches", share_watches)
+    if watcher_name is not None and (not isinstance(watcher_name, str) or not watcher_name.strip()):
+        raise ValueError(
+            f"watcher_name must be a non-empty name, got {watcher_name!r}; leave it unset "
+            "for '<kind>-<namespace>-<name>'"
+        )
     kwargs: dict[str, Any] = {
         "name": name,
         "namespace": namespace,
@@ -99,7 +104,9 @@ def workload_asset(
         _refuse_resource_arguments(kind, condition, failure_reasons, pod_selector)
         classpath = kind_of(kind).event_trigger
     trigger: BaseEventTrigger = import_class(classpath)(**kwargs)
-    watcher = AssetWatcher(name=watcher_name or f"{kind.lower()}-{name}", trigger=trigger)
+    watcher = AssetWatcher(
+        name=watcher_name or f"{kind.lower()}-{namespace}-{name}", trigger=trigger
+    )
     return Asset(uri=asset_uri(kind, name, namespace), watchers=[watcher])
 
 

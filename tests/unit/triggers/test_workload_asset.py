@@ -19,7 +19,7 @@ def test_each_kind_gets_its_uri_and_its_event_trigger(kind: str) -> None:
     asset = workload_asset(kind, "web", "shop")
     assert asset.uri == f"kubernetes://shop/{kind.lower()}/web"
     (watcher,) = asset.watchers
-    assert watcher.name == f"{kind.lower()}-web"
+    assert watcher.name == f"{kind.lower()}-shop-web"
     assert type(watcher.trigger) is import_class(KINDS[kind].event_trigger)
     _, kwargs = watcher.trigger.serialize()
     assert (kwargs["name"], kwargs["namespace"], kwargs["on_failure"]) == ("web", "shop", False)
@@ -94,6 +94,7 @@ def test_a_custom_resource_is_watched_by_the_resource_event_trigger() -> None:
         (("StatefulSet", "web"), {"kubernetes_conn_id": ""}, "kubernetes_conn_id"),
         (("StatefulSet", "web"), {"on_failure": "yes"}, "on_failure"),
         (("StatefulSet", "web"), {"share_watches": 0}, "share_watches"),
+        (("StatefulSet", "web"), {"watcher_name": " "}, "watcher_name"),
         (("StatefulSet", "web"), {"policy": {"min_stable": 3}}, "unknown field(s) 'min_stable'"),
         (("StatefulSet", "web"), {"policy": {"min_stable_seconds": -1}}, "min_stable_seconds"),
         (("StatefulSet", "web"), {"policy": 3}, "policy must be"),
@@ -114,6 +115,7 @@ def test_a_custom_resource_is_watched_by_the_resource_event_trigger() -> None:
         "an empty connection id is refused",
         "on_failure must be a bool, not a string",
         "share_watches must be a bool",
+        "a blank watcher name is refused",
         "an unknown policy field is named",
         "a negative window is refused by the policy's own check",
         "a policy that is not a mapping is refused",
