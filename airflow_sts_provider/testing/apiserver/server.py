@@ -510,8 +510,11 @@ def _peer_closed(connection: socket.socket) -> bool:
     below any TLS layer, and consumes nothing.
     """
     try:
-        readable, _, _ = select.select([connection], [], [], 0)
-        if not readable:
+        # poll, not select: select refuses descriptors >= 1024 (ValueError), which
+        # would end every watch beyond the first thousand open sockets at once
+        poller = select.poll()
+        poller.register(connection, select.POLLIN)
+        if not poller.poll(0):
             return False
         head = socket.socket.recv(connection, 1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except BlockingIOError:
