@@ -52,7 +52,7 @@ from airflow_sts_provider.hooks.reads import (
     namespace_plan,
     namespace_watch,
 )
-from airflow_sts_provider.hooks.wire import Obj, error_for_status
+from airflow_sts_provider.hooks.wire import Obj, error_for_status, event_object
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.kinds import ApiResource, Kind
 from airflow_sts_provider.readiness import Verdict
@@ -449,7 +449,7 @@ def _take(
 ) -> str | None:
     """Queue one watch event for the store; the version it carries (bookmarks too)."""
     event_type = str(event.get("type") or "")
-    obj = event.get("object") or {}
+    obj = event_object(request, event)
     if event_type == "ERROR":
         if obj.get("code") == 410:
             raise _ExpiredError(str(obj.get("message", "410")))

@@ -309,7 +309,7 @@ WATCH = Watch("pods", Request("watch", "pods", "default"), {}, None)
         "no type at all",
     ],
 )
-@pytest.mark.parametrize("take", ["own watches"])
+@pytest.mark.parametrize("take", ["own watches", "shared watches"])
 def test_a_json_line_that_is_not_a_watch_event_is_transient(
     event: dict[str, Any], take: str
 ) -> None:
