@@ -27,7 +27,7 @@ from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
 from airflow_sts_provider.testing.apiserver.faults import CORRUPTIONS, FaultDecision, Faults
 from airflow_sts_provider.testing.cluster import EmulatedCluster
 from airflow_sts_provider.triggers import shared
-from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
+from airflow_sts_provider.triggers.base import SHARED_STREAMS, WorkloadRunningTrigger
 from airflow_sts_provider.triggers.deployment import DeploymentRunningTrigger
 from airflow_sts_provider.triggers.statefulset import StatefulSetRunningTrigger
 
@@ -213,7 +213,7 @@ def test_a_watch_line_that_is_not_an_object_is_transient(
 
 
 def make(
-    cls: type[WorkloadRunningTrigger], name: str, *, window: float = 20
+    cls: type[WorkloadRunningTrigger], name: str, *, window: float = 20, **kwargs: Any
 ) -> WorkloadRunningTrigger:
     return cls(
         name=name,
@@ -222,6 +222,7 @@ def make(
         policy={"min_stable_seconds": window},
         check_interval=0.5,
         deadline=time.time() + 60,
+        **kwargs,
     )
 
 
@@ -324,3 +325,43 @@ def test_a_json_line_that_is_not_a_watch_event_is_transient(
             shared._take(WATCH.request, "pods", event, inbox)
         queue = inbox
     assert queue.empty()
+
+
+@pytest.mark.skipif(not SHARED_STREAMS, reason="this Airflow shares no streams")
+def test_shared_watches_ride_out_corrupt_bodies(cluster: EmulatedCluster) -> None:
+    """The triggerer's shared streams (Airflow >= 3.3), 30% corrupt bodies, three outcomes."""
+    from airflow.triggers.shared_stream import SharedStreamManager
+
+    cluster.faults.set(corrupt_rate=0.3, seed=FIRST_CORRUPT)
+    for scenario in ("slow-start", "healthy-deployment", "crashloop"):
+        cluster.apply_scenario(scenario)
+    triggers = [
+        make(StatefulSetRunningTrigger, "slow-start", share_watches=True),
+        make(DeploymentRunningTrigger, "healthy-deployment", share_watches=True),
+        make(StatefulSetRunningTrigger, "crashloop", share_watches=True),
+    ]
+
+    async def subscribe(manager: Any, number: int, trigger: WorkloadRunningTrigger) -> Any:
+        key = trigger.shared_stream_key()
+        assert key is not None
+        stream = manager.subscribe(trigger_id=number, trigger=trigger, key=key)
+        try:
+            return [event.payload async for event in trigger.filter_shared_stream(stream)]
+        finally:
+            await manager.unsubscribe(number, key)
+
+    async def everyone() -> list[Any]:
+        manager = SharedStreamManager()
+        runs = [subscribe(manager, i, trigger) for i, trigger in enumerate(triggers)]
+        fired = list(await asyncio.wait_for(asyncio.gather(*runs), timeout=120))
+        await asyncio.sleep(0.5)  # a closed TLS socket needs the loop a moment more (aiohttp)
+        return fired
+
+    fired = asyncio.run(everyone())
+    assert [run[0]["status"] for run in fired] == [
+        "success",
+        "success",
+        "failed",
+    ], fired
+    assert "crashloop-1" in fired[2][0]["message"]
+    assert cluster.faults.injected > 0
