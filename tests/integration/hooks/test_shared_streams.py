@@ -278,7 +278,9 @@ def expire_the_watches(cluster: EmulatedCluster) -> None:
     """Refuse watches until a write has happened, forget the history, let them back in:
     every watch then resumes from a version that is gone (410)."""
     cluster.faults.set(path_pattern=r"watch=true", fail_rate=1.0, fail_codes=[503], retry_after=0)
-    cluster.wait_for(lambda: cluster.faults.injected >= 2, timeout=10)
+    cluster.wait_for(
+        lambda: cluster.faults.injected >= 2 and cluster.stats()["watches_open"] == 0, timeout=20
+    )
 
     def touch(obj: dict[str, Any]) -> None:
         obj["metadata"].setdefault("annotations", {})["touched"] = "yes"
@@ -314,8 +316,8 @@ def test_a_dropped_or_expired_shared_watch(
     events = asyncio.run(scenario())
     assert [[e["status"] for e in fired] for fired in events] == [["success"]] * 4
     assert requests(cluster, "watch pods") > 2  # the watch was reopened
-    assert requests(cluster, "list pods") == 1 + relists
-    assert requests(cluster, "list statefulsets") == 1 + relists
+    lists = (requests(cluster, "list pods"), requests(cluster, "list statefulsets"))
+    assert lists == (1 + relists, 1 + relists), cluster.stats()
 
 
 def test_a_forbidden_watch_fails_every_subscriber_with_todays_message() -> None:
