@@ -103,12 +103,16 @@ def test_the_async_hook_judges_the_same_slim_and_in_full(
     connect(monkeypatch, frozen)
 
     async def judge() -> dict[str, Any]:
-        hook = AsyncWorkloadHook(page_limit=2)
+        hook = AsyncWorkloadHook(page_limit=1)  # a page per pod: each next one fetched ahead
         async with hook.session():
             picture, _ = await hook.read_picture("StatefulSet", "crashloop", "default")
+        assert len(picture.related["pods"]) == len(frozen.store.list("pods", "default")) > 1
         return picture.judge(hook.clock.now(), POLICY).to_dict()
 
+    before = frozen.stats()["requests"].get("list pods", 0)
     slim = asyncio.run(judge())
+    pods = len(frozen.store.list("pods", "default"))
+    assert frozen.stats()["requests"]["list pods"] - before == pods
     monkeypatch.setattr(decode, "_DECODERS", {})
     assert asyncio.run(judge()) == slim
     assert slim["state"] == State.FAILED.value
