@@ -20,6 +20,7 @@ from airflow.triggers.shared_stream import SharedStreamManager
 
 from airflow_sts_provider.testing.cluster import EmulatedCluster
 from airflow_sts_provider.triggers.base import SHARED_STREAMS, WorkloadRunningTrigger
+from airflow_sts_provider.triggers.daemonset import DaemonSetRunningTrigger
 from airflow_sts_provider.triggers.resource import ResourceRunningTrigger
 from airflow_sts_provider.triggers.shared import Store
 from airflow_sts_provider.triggers.statefulset import (
@@ -224,12 +225,14 @@ def test_each_trigger_fires_the_event_its_own_watches_would(cluster: EmulatedClu
     cluster.apply_scenario("healthy")
     cluster.apply_scenario("crashloop")
     cluster.apply_scenario("healthy-deployment")
+    cluster.apply_scenario("healthy-daemonset")
     cluster.wait_for(lambda: any(e.get("reason") == "BackOff" for e in cluster.events))
     cases: list[tuple[str, type[WorkloadRunningTrigger], dict[str, Any]]] = [
         ("healthy", StatefulSetRunningTrigger, {}),
         ("crashloop", StatefulSetRunningTrigger, {}),
         ("crashloop", StatefulSetRunningTrigger, {"fail_fast": False, "timeout": 3}),
         ("healthy-deployment", DeploymentRunningTrigger, {}),
+        ("healthy-daemonset", DaemonSetRunningTrigger, {}),
         ("crashloop-1", PodRunningTrigger, {}),
         ("absent", StatefulSetRunningTrigger, {"timeout": 3}),
     ]
