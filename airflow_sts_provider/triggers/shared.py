@@ -228,7 +228,7 @@ class Store:
         if self._clock_task is None or self._clock_task.done():
             self._clock_task = asyncio.ensure_future(self.read_clock())
             self._clock_task.add_done_callback(self._clock_read)
-        with contextlib.suppress(KubernetesApiCallError):  # the clock extrapolates meanwhile
+        with contextlib.suppress(Exception):  # best effort: the clock extrapolates meanwhile
             await asyncio.shield(self._clock_task)
 
     def _clock_read(self, task: asyncio.Task[object]) -> None:
