@@ -52,6 +52,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rules.py
 	$(BIN)/python benchmarks/bench_poke.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 dist: $(STAMP)
 	$(BIN)/python -m pip install --quiet build
