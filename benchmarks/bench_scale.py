@@ -391,20 +391,23 @@ class Worker:
         self._stderr.close()
 
 
+def airflow_home_env(home: Path, log_level: str = "WARNING") -> dict[str, str]:
+    """Airflow in a private home (a throwaway config and DB), as the tests set it up."""
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": log_level,
+    }
+
+
 def airflow_env(home: Path, kubeconfig: Path, log_level: str = "WARNING") -> dict[str, str]:
-    """Airflow in a private home, the connection users set up, in its env-var form (as
-    ``scripts/demo.py`` does: the kubeconfig by path, never its contents)."""
+    """The triggerer's environment: a private home and the connection users set up, in its
+    env-var form (as ``scripts/demo.py`` does: the kubeconfig by path, never its contents)."""
     env = dict(os.environ)
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": log_level,
-            "AIRFLOW_CONN_KUBERNETES_DEFAULT": json.dumps(
-                {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kubeconfig)}}
-            ),
-        }
+    env.update(airflow_home_env(home, log_level))
+    env["AIRFLOW_CONN_KUBERNETES_DEFAULT"] = json.dumps(
+        {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kubeconfig)}}
     )
     return env
 
@@ -674,6 +677,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    with scratch_dir() as home:
+        os.environ.update(airflow_home_env(home))  # before this process loads Airflow
+        run_all(args)
+
+
+def run_all(args: argparse.Namespace) -> None:
+    """Every N in every mode, one fresh test cluster each; the table and the ratios."""
     counts = [int(part.replace("_", "")) for part in args.n.split(",") if part.strip()]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if "shared" in modes and not sharing_available():
