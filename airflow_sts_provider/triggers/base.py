@@ -374,7 +374,8 @@ class WorkloadRunningTrigger(_TriggerBase):
         self, hook: AsyncWorkloadHook, picture: Picture, queue: asyncio.Queue[_Item]
     ) -> dict[str, Any]:
         while True:
-            verdict = picture.judge(hook.clock.now(), self._readiness_policy)
+            judged_at = hook.clock.now()
+            verdict = picture.judge(judged_at, self._readiness_policy)
             self._remember(verdict)
             decided = None if self._stale else await self._decide(hook, verdict, picture)
             if decided is not None:
@@ -382,7 +383,8 @@ class WorkloadRunningTrigger(_TriggerBase):
             if self._past_deadline():
                 return self._timeout_event()
             try:
-                item = await asyncio.wait_for(queue.get(), timeout=self._next_wake(hook, verdict))
+                wake = self._next_wake(verdict, judged_at)
+                item = await asyncio.wait_for(queue.get(), timeout=wake)
             except TimeoutError:
                 await self._refresh(hook, picture)
                 continue
@@ -485,9 +487,13 @@ class WorkloadRunningTrigger(_TriggerBase):
             self._logged = key
             self.log.info("%s", summary_line(verdict))
 
-    def _next_wake(self, hook: AsyncWorkloadHook, verdict: Verdict) -> float:
+    def _next_wake(self, verdict: Verdict, judged_at: datetime) -> float:
+        """Seconds until the first stability window ends, counted from when ``verdict`` was
+        judged: read the clock again and a window ending in between looks elapsed, and the
+        trigger would sleep a whole ``check_interval`` past it.
+        """
         wait = self.check_interval
-        until = seconds_until_change(verdict, self._readiness_policy, hook.clock.now())
+        until = seconds_until_change(verdict, self._readiness_policy, judged_at)
         if until is not None:
             wait = min(wait, until + 0.05)
         return self._bounded(wait)
