@@ -63,6 +63,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Longest a waking trigger waits for a fresh ``Date``: a slow read must not hold a
+#: decision back (the extrapolated clock is at most a second or two behind).
+CLOCK_WAIT_SECONDS = 1.0
+
 __all__ = [
     "Batch",
     "Feed",
@@ -228,8 +232,12 @@ class Store:
         if self._clock_task is None or self._clock_task.done():
             self._clock_task = asyncio.ensure_future(self.read_clock())
             self._clock_task.add_done_callback(self._clock_read)
+        started = time.monotonic()
         with contextlib.suppress(Exception):  # best effort: the clock extrapolates meanwhile
-            await asyncio.shield(self._clock_task)
+            await asyncio.wait_for(asyncio.shield(self._clock_task), CLOCK_WAIT_SECONDS)
+        took = time.monotonic() - started
+        if took >= CLOCK_WAIT_SECONDS:
+            log.info("Clock read took over %.1fs; judging by the extrapolated clock", took)
 
     def _clock_read(self, task: asyncio.Task[object]) -> None:
         if not task.cancelled() and task.exception() is None:
