@@ -345,7 +345,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
             "policy": asdict(self.policy),
             "fail_fast": self.fail_fast,
             "check_interval": max(float(self.poke_interval), 1.0),
-            "deadline": time.time() + float(self.timeout),
+            "timeout_seconds": float(self.timeout),
             "first_verdict": _summary(first),
             "not_found_grace_seconds": float(self.not_found_grace_seconds),
             "share_watches": self.share_watches,

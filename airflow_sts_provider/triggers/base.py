@@ -99,7 +99,14 @@ class WorkloadRunningTrigger(_TriggerBase):
     :param policy: :class:`ReadinessPolicy` fields as a dict.
     :param fail_fast: fire ``failed`` on a FAILED verdict (else keep waiting).
     :param check_interval: longest sleep between two judgements without events.
-    :param deadline: epoch seconds after which the trigger fires ``timeout``.
+    :param deadline: epoch seconds after which the trigger fires ``timeout``, on the
+        triggerer's clock; only for triggers deferred without ``timeout_seconds``.
+    :param timeout_seconds: how long the trigger waits before it fires ``timeout``,
+        measured on the triggerer's own monotonic clock from when it starts. A duration
+        needs no clock shared with the worker, so a skewed clock cannot end a wait early
+        or late; after a triggerer restart it counts again from the start, and the
+        deferral's own ``timeout`` (``defer(timeout=...)``, which Airflow's scheduler
+        enforces) bounds the whole wait.
     :param first_verdict: state and reason of the sensor's first poke, so a trigger that
         never gets an answer still says what was last known.
     :param not_found_grace_seconds: a workload still not found this long after the
@@ -135,6 +142,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         fail_fast: bool = True,
         check_interval: float = 30.0,
         deadline: float | None = None,
+        timeout_seconds: float | None = None,
         first_verdict: dict[str, Any] | None = None,
         not_found_grace_seconds: float | None = None,
         share_watches: bool = True,
@@ -152,6 +160,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         self.fail_fast = fail_fast
         self.check_interval = max(float(check_interval), 0.1)
         self.deadline = deadline
+        self.timeout_seconds = None if timeout_seconds is None else float(timeout_seconds)
         self.first_verdict = first_verdict
         self.not_found_grace_seconds = not_found_grace_seconds
         self.share_watches = share_watches
@@ -185,6 +194,8 @@ class WorkloadRunningTrigger(_TriggerBase):
             "first_verdict": self.first_verdict,
             "not_found_grace_seconds": self.not_found_grace_seconds,
         }
+        if self.timeout_seconds is not None:
+            kwargs["timeout_seconds"] = self.timeout_seconds
         if not self.share_watches:  # only when off: a default trigger serializes as before
             kwargs["share_watches"] = False
         for legacy in ("connection_extras", "config_dict"):
@@ -373,6 +384,7 @@ class WorkloadRunningTrigger(_TriggerBase):
     async def _judge_until_decided(
         self, hook: AsyncWorkloadHook, picture: Picture, queue: asyncio.Queue[_Item]
     ) -> dict[str, Any]:
+        refresh = False
         while True:
             judged_at = hook.clock.now()
             verdict = picture.judge(judged_at, self._readiness_policy)
@@ -382,11 +394,15 @@ class WorkloadRunningTrigger(_TriggerBase):
                 return decided
             if self._past_deadline():
                 return self._timeout_event()
+            if refresh:  # judged first: a window that just closed needs no GET to fire
+                refresh = False
+                await self._refresh(hook, picture)
+                continue
             try:
                 wake = self._next_wake(verdict, judged_at)
                 item = await asyncio.wait_for(queue.get(), timeout=wake)
             except TimeoutError:
-                await self._refresh(hook, picture)
+                refresh = True
                 continue
             self._apply(picture, item, queue)
 
@@ -508,14 +524,24 @@ class WorkloadRunningTrigger(_TriggerBase):
         grace = self.not_found_grace_seconds
         return self.fail_fast and grace is not None and time.monotonic() - self._started > grace
 
+    def _remaining(self) -> float | None:
+        """Seconds left to wait: by the duration if one was given, else by the deadline."""
+        if self.timeout_seconds is not None:
+            return self.timeout_seconds - (time.monotonic() - self._started)
+        if self.deadline is not None:
+            return self.deadline - self._now()
+        return None
+
     def _past_deadline(self) -> bool:
-        return self.deadline is not None and self._now() >= self.deadline
+        remaining = self._remaining()
+        return remaining is not None and remaining <= 0
 
     def _bounded(self, seconds: float) -> float:
         """Never sleep past the deadline."""
-        if self.deadline is None:
+        remaining = self._remaining()
+        if remaining is None:
             return max(seconds, 0.0)
-        return max(0.0, min(seconds, self.deadline - self._now()))
+        return max(0.0, min(seconds, remaining))
 
     def _deleted_message(self) -> str:
         """The trigger saw the workload, then it was gone: waiting longer cannot help."""

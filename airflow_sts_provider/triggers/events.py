@@ -65,7 +65,13 @@ __all__ = [
 ]
 
 #: What a deferred sensor's trigger takes and an event trigger must not: it never ends.
-_NOT_FOR_EVENTS = ("fail_fast", "deadline", "first_verdict", "not_found_grace_seconds")
+_NOT_FOR_EVENTS = (
+    "fail_fast",
+    "deadline",
+    "timeout_seconds",
+    "first_verdict",
+    "not_found_grace_seconds",
+)
 #: The two outcomes that fire; each remembers the last revision it fired for.
 READY, FAILED = "ready", "failed"
 
