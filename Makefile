@@ -18,7 +18,7 @@ help:
 	@echo "make test-unit         the rules, hooks and sensor logic: no cluster, no Airflow DB"
 	@echo "make test-integration  the test cluster, and the hooks and triggers over real HTTPS"
 	@echo "make test-airflow      DAG runs in a real Airflow (dag.test, reschedule, deferral)"
-	@echo "make bench             rule-evaluation and poke-cost benchmarks"
+	@echo "make bench             rule, poke and many-waits benchmarks (benchmarks/RESULTS.md)"
 	@echo "make dist              build the sdist and the wheel into dist/"
 
 $(STAMP): pyproject.toml
