@@ -1,0 +1,92 @@
+"""``kubectl wait`` over 1,000 pods: what bounds it is kubectl's own rate limiter.
+
+The audit saw ``kubectl wait --for=condition=Ready pod -l app=big`` not finish in
+20 s. kubectl waits pod by pod (a LIST by ``metadata.name`` each) through its
+client-side rate limiter (5 requests/s, burst 10, not settable from a kubeconfig), so
+1,000 pods take ~200 s against any API server. These tests pin what the server owes:
+every one of those requests is answered at once, kubectl itself says it is throttling,
+and waiting on the workload, which is what a person should do, takes seconds.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airflow_sts_provider.testing.cluster import EmulatedCluster
+
+KUBECTL = shutil.which("kubectl")
+PODS = 1000
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed here")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[EmulatedCluster]:
+    with EmulatedCluster(speed=5) as running:
+        running.apply_scenario("big", replicas=PODS)
+        assert running.wait_for(lambda: ready(running) == PODS, timeout=120)
+        yield running
+
+
+def ready(cluster: EmulatedCluster) -> int:
+    sts = cluster.store.get("statefulsets", "default", "big") or {}
+    return int((sts.get("status") or {}).get("readyReplicas") or 0)
+
+
+def kubectl(
+    cluster: EmulatedCluster, *args: str, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    assert KUBECTL is not None
+    cache = Path(cluster.kubeconfig_path).parent / "kube-cache"
+    return subprocess.run(
+        [KUBECTL, "--kubeconfig", str(cluster.kubeconfig_path), "--cache-dir", str(cache), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [f"jsonpath={{.status.readyReplicas}}={PODS}", "jsonpath={.status.availableReplicas}=1000"],
+    ids=["waiting on the ready count", "waiting on the available count"],
+)
+def test_waiting_on_the_workload_returns_as_soon_as_its_pods_are_ready(
+    cluster: EmulatedCluster, condition: str
+) -> None:
+    result = kubectl(
+        cluster, "wait", f"--for={condition}", "statefulset/big", "--timeout=30s", timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "condition met" in result.stdout
+
+
+def test_waiting_pod_by_pod_is_held_back_by_kubectl_not_by_the_server(
+    cluster: EmulatedCluster,
+) -> None:
+    before = cluster.stats()["requests_total"]
+    result = kubectl(
+        cluster,
+        "wait",
+        "--for=condition=Ready",
+        "pod",
+        "-l",
+        "app=big",
+        "--timeout=6s",
+        "-v=6",
+        timeout=60,
+    )
+    asked = cluster.stats()["requests_total"] - before
+    assert "client-side throttling" in result.stderr
+    # kubectl got through fewer than ~5 requests a second, each answered 200 at once:
+    lines = [line for line in result.stderr.splitlines() if "/pods" in line and " 200 OK " in line]
+    assert lines, result.stderr[-2000:]
+    assert all(line.rstrip().endswith("milliseconds") for line in lines)
+    slowest = max(int(line.rsplit(" ", 2)[-2]) for line in lines)
+    assert slowest < 1000, f"the server took {slowest} ms for one pod's LIST"
+    assert asked < PODS / 10, f"{asked} requests in 6 s: kubectl is not the limit any more"
