@@ -96,12 +96,20 @@ def requests(cluster: EmulatedCluster, key: str) -> int:
 
 
 def comparable(event: dict[str, Any]) -> dict[str, Any]:
-    """An event without the seconds that depend on the instant it was judged."""
+    """An event without what depends on the instant it was judged.
+
+    That is the seconds, and for a failure the pod's lines: a crash-looping container
+    is "Error, exit 1" one second and "CrashLoopBackOff" the next, so two paths that
+    judge it a moment apart word it differently. The pods' rule ids are still compared.
+    """
     verdict = event["verdict"] or {}
     pods = [(p["name"], p["state"], p.get("rule")) for p in verdict.get("pods", ())]
+    message = re.sub(r"\d+s\b", "Ns", event["message"])
+    if event["status"] == "failed":
+        message = message.splitlines()[0]
     return {
         "status": event["status"],
-        "message": re.sub(r"\d+s\b", "Ns", event["message"]),
+        "message": message,
         "verdict": {k: verdict.get(k) for k in ("kind", "state", "ready", "desired", "rules")},
         "pods": pods,
     }
