@@ -158,6 +158,9 @@ class Store:
         self.lock = threading.RLock()
         self._changed = threading.Condition(self.lock)
         self._objects: dict[tuple[str, str, str], Obj] = {}
+        #: resource -> its objects sorted by (namespace, name); dropped on its next write,
+        #: so paging a big list does not sort every stored object once per page
+        self._sorted: dict[str, dict[str | None, ObjList]] = {}
         self._rv = itertools.count(start=1000)
         self._last_rv = 999
         self._log: deque[Change] = deque(maxlen=history)
@@ -262,12 +265,7 @@ class Store:
         do not mutate, such as the API server serializing a large list page by page.
         """
         with self.lock:
-            current = [
-                obj
-                for (res, ns, _), obj in sorted(self._objects.items())
-                if res == resource
-                and (namespace is None or ns == self.namespace_of(resource, namespace))
-            ]
+            current = self._current(resource, namespace)
             if at is None or at >= self._last_rv:
                 return (clone(current) if copies else current), self._last_rv
             if at < self._floor:
@@ -290,6 +288,22 @@ class Store:
                     state[key] = change.old
             past = [state[k] for k in sorted(state)]
             return (clone(past) if copies else past), at
+
+    def _current(self, resource: str, namespace: str | None) -> ObjList:
+        """Objects of ``resource`` (in ``namespace``) now, in key order, from the sorted cache.
+
+        The list is the cache's own, shared by every reader until the resource's next
+        write: callers only read it (``snapshot`` clones it unless ``copies=False``).
+        """
+        ns = None if namespace is None else self.namespace_of(resource, namespace)
+        by_namespace = self._sorted.get(resource)
+        if by_namespace is None:
+            ordered = sorted(item for item in self._objects.items() if item[0][0] == resource)
+            by_namespace = {None: [obj for _, obj in ordered]}
+            for (_, obj_ns, _), obj in ordered:
+                by_namespace.setdefault(obj_ns, []).append(obj)
+            self._sorted[resource] = by_namespace
+        return by_namespace.get(ns, [])
 
     def replace(self, resource: str, obj: Obj, *, expect_rv: str | None = None) -> Obj:
         """Replace an object whole (PUT). Bumps generation when ``spec`` changed.
@@ -417,6 +431,7 @@ class Store:
     def _record(self, resource: str, type_: str, obj: Obj, old: Obj | None = None) -> None:
         rv = next(self._rv)
         self._last_rv = rv
+        self._sorted.pop(resource, None)
         obj["metadata"]["resourceVersion"] = str(rv)
         change = Change(rv, resource, type_, obj, old)  # ``obj`` is never changed again
         if len(self._log) == self._log.maxlen:

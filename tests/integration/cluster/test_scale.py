@@ -49,3 +49,51 @@ def test_bring_up_cost_grows_linearly_with_the_pods() -> None:
     small = min(bring_up(1000) for _ in range(2))
     large = bring_up(4000)
     assert large < 6 * small, f"1,000 pods in {small:.2f} s, 4,000 in {large:.2f} s"
+
+
+def test_a_paged_list_sorts_the_pods_once_not_once_per_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before, every page sorted every stored object: 40 pages of 20,000 pods took 25.6 s."""
+    import builtins
+    import json
+
+    import kubernetes
+
+    from airflow_sts_provider.testing.registry import store as store_module
+
+    pods, limit = 2000, 100
+    with EmulatedCluster(manual_clock=True, tls=False) as cluster:
+        cluster.apply_scenario("big", replicas=pods)
+        cluster.advance(5)
+        sorted_items = 0
+
+        def counting(items: Any, **kwargs: Any) -> Any:
+            nonlocal sorted_items
+            result = builtins.sorted(items, **kwargs)
+            sorted_items += len(result)
+            return result
+
+        monkeypatch.setattr(store_module, "sorted", counting, raising=False)
+        api = kubernetes.config.new_client_from_config(str(cluster.kubeconfig_path))
+        names: list[str] = []
+        params: list[tuple[str, Any]] = [("limit", limit), ("labelSelector", "app=big")]
+        token = None
+        while True:
+            query = params + ([("continue", token)] if token else [])
+            body = json.loads(
+                api.call_api(
+                    "/api/v1/namespaces/default/pods",
+                    "GET",
+                    query_params=query,
+                    _preload_content=False,
+                    auth_settings=["BearerToken"],
+                ).data
+            )
+            names += [item["metadata"]["name"] for item in body["items"]]
+            token = body["metadata"].get("continue")
+            if not token:
+                break
+    assert len(names) == pods and len(set(names)) == pods
+    assert names == builtins.sorted(names)  # etcd's key order, page after page
+    assert sorted_items <= 2 * pods, f"{sorted_items} objects sorted for {pods // limit} pages"
