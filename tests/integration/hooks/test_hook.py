@@ -425,12 +425,12 @@ def test_the_documented_role_is_enough_for_every_read(monkeypatch: pytest.Monkey
         assert deployment.kind == "Deployment"
         found: list[Any] = []
 
-        def failed() -> bool:
+        def failed_with_events() -> bool:
+            # FAILED comes at the first exit; the BackOff Warning a moment later
             found[:] = [hook.get_readiness("crashloop")]
-            return bool(found[0].state is State.FAILED)
+            return found[0].state is State.FAILED and "[recent events: " in found[0].reason
 
-        locked.wait_for(failed, timeout=30)
-        assert "[recent events: " in found[0].reason  # list events is granted
+        assert locked.wait_for(failed_with_events, timeout=30), found[0].reason
 
 
 def test_credentials_never_reach_the_log(
