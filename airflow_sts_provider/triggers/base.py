@@ -305,13 +305,9 @@ class WorkloadRunningTrigger(_TriggerBase):
         hook = feed.hook
         if picture.workload is not None:
             return await self._judge_until_decided(hook, picture, feed.queue)
-        self._remember(picture.judge(hook.clock.now(), self._readiness_policy))
-        if self._past_deadline():
-            return self._timeout_event()
-        if self._past_not_found_grace():
-            explained = await hook.explain_absence(picture.kind, self.name, self.namespace)
-            grace = f"not_found_grace_seconds={self.not_found_grace_seconds:g}"
-            return self._event("failed", f"{explained} ({grace}): check the name and namespace")
+        absent = await self._while_absent(hook, picture)
+        if absent is not None:
+            return absent
         try:
             item = await asyncio.wait_for(feed.queue.get(), self._bounded(self.check_interval))
         except TimeoutError:
@@ -359,13 +355,9 @@ class WorkloadRunningTrigger(_TriggerBase):
         """List, then watch and judge until decided (an event dict) or the watch must restart."""
         picture, watches = await hook.read_picture(await self._row(hook), self.name, self.namespace)
         if picture.workload is None:
-            self._remember(picture.judge(hook.clock.now(), self._readiness_policy))
-            if self._past_deadline():
-                return self._timeout_event()
-            if self._past_not_found_grace():
-                explained = await hook.explain_absence(picture.kind, self.name, self.namespace)
-                grace = f"not_found_grace_seconds={self.not_found_grace_seconds:g}"
-                return self._event("failed", f"{explained} ({grace}): check the name and namespace")
+            absent = await self._while_absent(hook, picture)
+            if absent is not None:
+                return absent
             await asyncio.sleep(self._bounded(self.check_interval))
             return None
         queue: asyncio.Queue[_Item] = asyncio.Queue()
@@ -376,6 +368,19 @@ class WorkloadRunningTrigger(_TriggerBase):
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _while_absent(
+        self, hook: AsyncWorkloadHook, picture: Picture
+    ) -> dict[str, Any] | None:
+        """No workload (yet): remember "not found"; time out, or fail once the grace is over."""
+        self._remember(picture.judge(hook.clock.now(), self._readiness_policy))
+        if self._past_deadline():
+            return self._timeout_event()
+        if not self._past_not_found_grace():
+            return None
+        explained = await hook.explain_absence(picture.kind, self.name, self.namespace)
+        grace = f"not_found_grace_seconds={self.not_found_grace_seconds:g}"
+        return self._event("failed", f"{explained} ({grace}): check the name and namespace")
 
     async def _row(self, hook: AsyncWorkloadHook) -> Kind:
         """The kinds-table row to judge by (a resource trigger's comes from discovery)."""
