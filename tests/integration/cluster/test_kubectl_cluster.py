@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +19,8 @@ from typing import Any
 import pytest
 
 from airflow_sts_provider.testing.cluster import EmulatedCluster
+from tests.integration.cluster.kubectl import KUBECTL, kubectl
 
-KUBECTL = shutil.which("kubectl")
 REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed here")
 
@@ -32,23 +31,6 @@ def cluster() -> Iterator[EmulatedCluster]:
         running.apply_scenario("healthy")
         running.apply_scenario("rolling-update")
         yield running
-
-
-def kubectl(
-    kubeconfig: Path, *args: str, check: bool = True, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    assert KUBECTL is not None
-    cache = kubeconfig.parent / "kube-cache"
-    result = subprocess.run(
-        [KUBECTL, "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
-    return result
 
 
 def run(cluster: EmulatedCluster, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:

@@ -10,16 +10,13 @@ and waiting on the workload, which is what a person should do, takes seconds.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from airflow_sts_provider.testing.cluster import EmulatedCluster
+from tests.integration.cluster.kubectl import KUBECTL, kubectl
 
-KUBECTL = shutil.which("kubectl")
 PODS = 1000
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed here")
 
@@ -37,20 +34,6 @@ def ready(cluster: EmulatedCluster) -> int:
     return int((sts.get("status") or {}).get("readyReplicas") or 0)
 
 
-def kubectl(
-    cluster: EmulatedCluster, *args: str, timeout: float
-) -> subprocess.CompletedProcess[str]:
-    assert KUBECTL is not None
-    cache = Path(cluster.kubeconfig_path).parent / "kube-cache"
-    return subprocess.run(
-        [KUBECTL, "--kubeconfig", str(cluster.kubeconfig_path), "--cache-dir", str(cache), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize(
     "condition",
     [f"jsonpath={{.status.readyReplicas}}={PODS}", "jsonpath={.status.availableReplicas}=1000"],
@@ -60,7 +43,12 @@ def test_waiting_on_the_workload_returns_as_soon_as_its_pods_are_ready(
     cluster: EmulatedCluster, condition: str
 ) -> None:
     result = kubectl(
-        cluster, "wait", f"--for={condition}", "statefulset/big", "--timeout=30s", timeout=60
+        cluster.kubeconfig_path,
+        "wait",
+        f"--for={condition}",
+        "statefulset/big",
+        "--timeout=30s",
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "condition met" in result.stdout
@@ -71,7 +59,7 @@ def test_waiting_pod_by_pod_is_held_back_by_kubectl_not_by_the_server(
 ) -> None:
     before = cluster.stats()["requests_total"]
     result = kubectl(
-        cluster,
+        cluster.kubeconfig_path,
         "wait",
         "--for=condition=Ready",
         "pod",
@@ -79,7 +67,7 @@ def test_waiting_pod_by_pod_is_held_back_by_kubectl_not_by_the_server(
         "app=big",
         "--timeout=6s",
         "-v=6",
-        timeout=60,
+        check=False,
     )
     asked = cluster.stats()["requests_total"] - before
     assert "client-side throttling" in result.stderr
