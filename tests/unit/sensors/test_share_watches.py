@@ -8,16 +8,7 @@ import pytest
 
 from airflow_sts_provider.sensors.deployment import DeploymentRunningSensor
 from airflow_sts_provider.sensors.statefulset import StatefulSetRunningSensor
-
-
-class ConnectionStub:
-    """The two hook calls a deferral makes before handing over the trigger."""
-
-    def resolve_namespace(self, namespace: str | None) -> str:
-        return namespace or "default"
-
-    def trigger_connection_kwargs(self) -> dict[str, Any]:
-        return {}
+from tests.unit.sensors.stubs import ConnectionStub
 
 
 @pytest.mark.parametrize(

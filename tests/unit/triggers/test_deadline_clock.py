@@ -14,6 +14,7 @@ import pytest
 
 from airflow_sts_provider.sensors.statefulset import StatefulSetRunningSensor
 from airflow_sts_provider.triggers.statefulset import StatefulSetRunningTrigger
+from tests.unit.sensors.stubs import ConnectionStub
 
 HOUR = 3600.0
 
@@ -55,16 +56,6 @@ def test_the_duration_survives_serialization_and_old_kwargs_still_load() -> None
     _, old = trigger(deadline=123.0).serialize()
     assert "timeout_seconds" not in old
     assert StatefulSetRunningTrigger(**old).timeout_seconds is None
-
-
-class ConnectionStub:
-    """The two hook calls a deferral makes before handing over the trigger."""
-
-    def resolve_namespace(self, namespace: str | None) -> str:
-        return namespace or "default"
-
-    def trigger_connection_kwargs(self) -> dict[str, Any]:
-        return {}
 
 
 def test_the_sensor_ships_its_timeout_as_a_duration_not_a_worker_timestamp() -> None:
