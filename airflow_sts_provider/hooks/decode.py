@@ -75,11 +75,6 @@ class _Condition(TypedDict, total=False):
     lastTransitionTime: Any
 
 
-class _Waiting(TypedDict, total=False):
-    reason: Any
-    message: Any
-
-
 class _Running(TypedDict, total=False):
     startedAt: Any
 
@@ -129,15 +124,6 @@ class _Revision(TypedDict, total=False):
 
     metadata: _Meta | None
     revision: Any
-
-
-class _Series(TypedDict, total=False):
-    count: Any
-    lastObservedTime: Any
-
-
-class _Involved(TypedDict, total=False):
-    uid: Any
 
 
 class _EventMeta(TypedDict, total=False):
