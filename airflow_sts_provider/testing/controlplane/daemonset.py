@@ -42,6 +42,7 @@ from airflow_sts_provider.testing.controlplane.util import (
     is_pod_ready,
     is_terminating,
     labels_of,
+    new_controller_revision,
     phase,
     random_suffix,
     scaled_value,
@@ -192,18 +193,8 @@ class DaemonSetController(Controller):
             hash_ = template_hash(ds["spec"]["template"], collisions or None)
             labels = dict(ds["spec"]["template"].get("metadata", {}).get("labels") or {})
             labels[REVISION_LABEL] = hash_
-            revision: Obj = {
-                "metadata": {
-                    "name": f"{meta['name'][:223]}-{hash_}",
-                    "namespace": meta["namespace"],
-                    "labels": labels,
-                    "ownerReferences": [controller_ref(ds)],
-                },
-                "data": data,
-                "revision": number,
-            }
-            if meta.get("annotations"):
-                revision["metadata"]["annotations"] = dict(meta["annotations"])
+            name = f"{meta['name'][:223]}-{hash_}"
+            revision = new_controller_revision(ds, name, labels, data, number)
             try:
                 return self.ctx.store.create("controllerrevisions", revision)
             except StoreError as error:

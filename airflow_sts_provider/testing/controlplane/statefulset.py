@@ -35,6 +35,7 @@ from airflow_sts_provider.testing.controlplane.util import (
     is_running_and_ready,
     is_terminating,
     labels_of,
+    new_controller_revision,
     phase,
     safe_encode,
     scaled_value,
@@ -209,18 +210,7 @@ class StatefulSetController(Controller):
         labels[HASH_LABEL] = first_hash
         while True:
             name = f"{meta['name'][:223]}-{revision_hash(data, collisions)}"
-            revision: Obj = {
-                "metadata": {
-                    "name": name,
-                    "namespace": meta["namespace"],
-                    "labels": labels,
-                    "ownerReferences": [controller_ref(sts)],
-                },
-                "data": data,
-                "revision": number,
-            }
-            if meta.get("annotations"):
-                revision["metadata"]["annotations"] = dict(meta["annotations"])
+            revision = new_controller_revision(sts, name, labels, data, number)
             try:
                 created = self.ctx.store.create("controllerrevisions", revision)
             except StoreError as error:

@@ -187,3 +187,26 @@ def adopt_or_release(
 
     meta = obj["metadata"]
     return store.update(resource, meta["namespace"], meta["name"], patch)
+
+
+def new_controller_revision(
+    owner: Obj, name: str, labels: dict[str, str], data: Any, number: int
+) -> Obj:
+    """A ControllerRevision ``owner`` controls, after ``history.NewControllerRevision``.
+
+    The StatefulSet and DaemonSet controllers both keep their templates this way.
+    """
+    meta = owner["metadata"]
+    revision: Obj = {
+        "metadata": {
+            "name": name,
+            "namespace": meta["namespace"],
+            "labels": labels,
+            "ownerReferences": [controller_ref(owner)],
+        },
+        "data": data,
+        "revision": number,
+    }
+    if meta.get("annotations"):
+        revision["metadata"]["annotations"] = dict(meta["annotations"])
+    return revision
