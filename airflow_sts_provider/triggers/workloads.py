@@ -10,6 +10,7 @@ other triggers, with the release's report as ``verdict``.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from airflow_sts_provider.exceptions import (
@@ -19,7 +20,7 @@ from airflow_sts_provider.exceptions import (
 )
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.readiness import State
-from airflow_sts_provider.triggers.base import WorkloadRunningTrigger, seconds_until_change
+from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
 from airflow_sts_provider.workloads import WorkloadsVerdict, combine, release_failure
 
 __all__ = ["WorkloadsRunningTrigger"]
@@ -54,7 +55,7 @@ class WorkloadsRunningTrigger(WorkloadRunningTrigger):
         while not self._past_deadline():
             try:
                 async with hook.session():
-                    release = await self._judge(hook)
+                    release, judged_at = await self._judge(hook)
             except (KubernetesPermissionError, KubernetesApiCallError) as exc:
                 if not isinstance(exc, TransientKubernetesError):
                     return self._event("error", str(exc))
@@ -66,10 +67,10 @@ class WorkloadsRunningTrigger(WorkloadRunningTrigger):
                 return self._release_event("success", f"Workloads {release.reason}")
             if release.state is State.FAILED and self.fail_fast:
                 return self._release_event("failed", release.reason)
-            await asyncio.sleep(self._bounded(self._wake(hook, release)))
+            await asyncio.sleep(self._wake(release, judged_at))
         return self._release_event("timeout", "Sensor has timed out")
 
-    async def _judge(self, hook: AsyncWorkloadHook) -> WorkloadsVerdict:
+    async def _judge(self, hook: AsyncWorkloadHook) -> tuple[WorkloadsVerdict, datetime]:
         pictures = await hook.read_workloads(self.label_selector, self.kinds, self.namespace)
         now = hook.clock.now()
         verdicts = [picture.judge(now, self._readiness_policy) for picture in pictures]
@@ -79,15 +80,12 @@ class WorkloadsRunningTrigger(WorkloadRunningTrigger):
         ]
         self._release = combine(self.label_selector, self.namespace, verdicts)
         self.log.info("Workloads %s: %s", self.label_selector, self._release.reason)
-        return self._release
+        return self._release, now
 
-    def _wake(self, hook: AsyncWorkloadHook, release: WorkloadsVerdict) -> float:
-        soonest = self.check_interval
-        for verdict in release.workloads:
-            until = seconds_until_change(verdict, self._readiness_policy, hook.clock.now())
-            if until is not None:
-                soonest = min(soonest, until + 0.05)
-        return soonest
+    def _wake(self, release: WorkloadsVerdict, judged_at: datetime) -> float:
+        """The soonest of the workloads' wakes, counted from the judgement (see ``_next_wake``)."""
+        wakes = [self._next_wake(verdict, judged_at) for verdict in release.workloads]
+        return min(wakes, default=self._bounded(self.check_interval))
 
     def _release_event(self, status: str, message: str) -> dict[str, Any]:
         release = self._release

@@ -37,3 +37,20 @@ def test_the_wake_is_counted_from_the_judgement(judged_at: datetime, at_most: fl
     wake = trigger._next_wake(stabilizing(), judged_at)
     assert wake <= at_most
     assert wake > at_most / 2
+
+
+def test_a_release_trigger_wakes_at_its_first_workloads_window_counted_the_same_way() -> None:
+    from airflow_sts_provider.triggers.workloads import WorkloadsRunningTrigger
+    from airflow_sts_provider.workloads import combine
+
+    trigger = WorkloadsRunningTrigger(
+        label_selector="app.kubernetes.io/instance=shop",
+        kinds=["StatefulSet"],
+        namespace="default",
+        policy={"min_stable_seconds": 30},
+        check_interval=30,
+    )
+    release = combine("app.kubernetes.io/instance=shop", "default", [stabilizing()])
+    assert 0.03 < trigger._wake(release, JUDGED) <= 0.06
+    nothing_stabilizing = combine("app.kubernetes.io/instance=shop", "default", [])
+    assert trigger._wake(nothing_stabilizing, JUDGED) == 30.0
