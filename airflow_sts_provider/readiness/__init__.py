@@ -17,7 +17,9 @@ One module per role, one per rule table of the design (DESIGN.md, README
   ``daemonset`` (DS1-DS9), ``resource`` (G1-G8: any kind that reports
   conditions): one small function per rule, in table order, each returning
   findings that carry its id;
-- ``selectors``: ``spec.selector`` as a ``labelSelector`` string.
+- ``selectors``: ``spec.selector`` as a ``labelSelector`` string;
+- ``judgement``: a workload judged while its pods arrive page by page
+  (``start_*``, :class:`Judgement`); each ``evaluate_*`` is that over one list.
 
 Shape of every check, after kstatus: a flat run of small checks, each adding one
 short finding a person can act on. Unlike kstatus, every failing pod is named
@@ -27,16 +29,18 @@ number of pods.
 
 from __future__ import annotations
 
-from .daemonset import evaluate_daemonset
-from .deployment import evaluate_deployment
+from .daemonset import evaluate_daemonset, start_daemonset
+from .deployment import evaluate_deployment, start_deployment
+from .judgement import Judgement
 from .pods import evaluate_pod
 from .policy import ReadinessPolicy
-from .resource import evaluate_resource
+from .resource import evaluate_resource, start_resource
 from .selectors import selector_to_label_selector
-from .statefulset import evaluate_statefulset
+from .statefulset import evaluate_statefulset, start_statefulset
 from .verdict import PodReport, State, Verdict
 
 __all__ = [
+    "Judgement",
     "PodReport",
     "ReadinessPolicy",
     "State",
@@ -47,4 +51,8 @@ __all__ = [
     "evaluate_resource",
     "evaluate_statefulset",
     "selector_to_label_selector",
+    "start_daemonset",
+    "start_deployment",
+    "start_resource",
+    "start_statefulset",
 ]

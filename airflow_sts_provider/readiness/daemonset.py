@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from . import pods as pod_rules
 from . import shapes
@@ -28,6 +29,7 @@ from .checks import (
     parts,
     ready_count_finding,
 )
+from .judgement import Judgement
 from .policy import DEFAULT_POLICY, ReadinessPolicy
 from .verdict import Finding, PodReport, PodTally, State, Verdict, plural, workload_verdict
 
@@ -156,9 +158,9 @@ class _Pods(PodTally):
 
 @dataclass(frozen=True, slots=True)
 class _Placed:
-    """An owned pod, where it runs and what the pod rules say of it."""
+    """An owned pod, where it runs, when it was created and what the pod rules say of it."""
 
-    obj: Obj
+    created: float  # creationTimestamp as a POSIX time (0 when unreadable)
     node: str | None
     report: PodReport
     rules: tuple[str, ...]
@@ -193,24 +195,37 @@ def _get(obj: Obj, key: str) -> Obj:
     return value if isinstance(value, Mapping) else EMPTY
 
 
-def ds7_ds8_pods(
-    d: _DaemonSet, pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy
-) -> _Pods:
-    """DS7, DS8: one owned, not-terminating pod per node; every owned pod passes P1-P7.
+@dataclass
+class _Placing:
+    """The owned pods judged so far, as each page came: by node slot, and the terminating."""
+
+    active: dict[str, list[_Placed]] = field(default_factory=dict)
+    terminating: list[_Placed] = field(default_factory=list)
+
+
+def ds7_place(
+    d: _DaemonSet, pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy, out: _Placing
+) -> None:
+    """DS7: the owned pods, each judged by P1-P7 and placed on its node.
 
     Only pods whose controller ownerReference is this DaemonSet count.
     """
-    active: dict[str, list[_Placed]] = {}
-    terminating: list[_Placed] = []
     for pod in pods:
         if not is_controlled_by(pod, d.meta, "DaemonSet"):
             continue
+        meta = pod.get("metadata") or EMPTY
+        created = parse_time(meta.get("creationTimestamp"))
         report, rules = pod_rules.judge_pod(pod, now, policy)
-        placed = _Placed(pod, node_of(pod), report, rules)
-        if (pod.get("metadata") or EMPTY).get("deletionTimestamp"):
-            terminating.append(placed)
+        placed = _Placed(created.timestamp() if created else 0.0, node_of(pod), report, rules)
+        if meta.get("deletionTimestamp"):
+            out.terminating.append(placed)
         else:
-            active.setdefault(placed.slot, []).append(placed)
+            out.active.setdefault(placed.slot, []).append(placed)
+
+
+def ds7_ds8_pods(d: _DaemonSet, placing: _Placing, policy: ReadinessPolicy) -> _Pods:
+    """DS7, DS8: one owned, not-terminating pod per node; every owned pod passes P1-P7."""
+    active, terminating = placing.active, placing.terminating
     out = _Pods(nodes=len(active))
     doubled: list[_Placed] = []
     for slot in sorted(active):
@@ -229,10 +244,8 @@ def ds7_ds8_pods(
 
 def _preference(d: _DaemonSet, placed: _Placed) -> tuple[bool, float, str, str, str]:
     """On a node with several pods, the one kept: current revision, then newest, then by name."""
-    created = parse_time((placed.obj.get("metadata") or EMPTY).get("creationTimestamp"))
-    stamp = created.timestamp() if created is not None else 0.0
     outdated = d.current_hash is not None and placed.report.revision != d.current_hash
-    return (outdated, -stamp, *_order(placed))
+    return (outdated, -placed.created, *_order(placed))
 
 
 def _order(placed: _Placed) -> tuple[str, str, str]:
@@ -299,6 +312,67 @@ def ds7_nodes(d: _DaemonSet, judged: _Pods) -> Finding | None:
 # --------------------------------------------------------------------------- the DaemonSet
 
 
+class _Judgement(Judgement):
+    """A DaemonSet judged page by page (:mod:`.judgement`): its revisions come first."""
+
+    pods_rule = "DS7"
+
+    def __init__(self, daemonset: Obj, revisions: Any, policy: ReadinessPolicy) -> None:
+        wrong = shapes.problems(daemonset, shapes.DAEMONSET, "DaemonSet")
+        revs, self.bad = shapes.entries(revisions, "DS5", "revisions")
+        wrong += [p for rev in revs for p in shapes.problems(rev, shapes.REVISION, "revision")]
+        super().__init__(policy, wrong)
+        self.daemonset = daemonset
+        self.d = None if wrong else _read(daemonset, revs)
+        self.placing = _Placing()
+
+    def _add(self, pods: list[Obj], now: datetime) -> None:
+        d = self.d
+        if d is not None and d.counted and d.desired > 0:  # DS9: no node is eligible
+            ds7_place(d, pods, now, self.policy, self.placing)
+
+    def _clear(self) -> None:
+        self.placing = _Placing()
+
+    def _malformed(self, bad_pods: list[Finding]) -> Verdict:
+        wrong = self.wrong + self.bad + bad_pods
+        return shapes.malformed_verdict("DaemonSet", self.daemonset, wrong, _ORDER)
+
+    def _verdict(self, now: datetime, bad_pods: list[Finding]) -> Verdict:
+        d = self.d
+        assert d is not None  # a DaemonSet of a readable shape (Judgement.verdict)
+        unobserved = ds2_observed(d)
+        found = (ds1_deleting(d), unobserved, ds3_counted(d), *self.bad, *bad_pods)
+        findings = [f for f in found if f is not None]
+        judged = _Pods()
+        if d.counted and d.desired > 0:  # DS9: no node is eligible: done once DS1-DS3 hold
+            judged = ds7_ds8_pods(d, self.placing, self.policy)
+            findings += ds4_scheduled(d)
+            findings += [f for f in (ds5_updated(d, self.policy),) if f is not None]
+            findings += ds6_ready(d, judged.ready)
+            findings += [f for f in (ds7_nodes(d, judged),) if f is not None]
+        verdict = workload_verdict(
+            "DaemonSet",
+            d.meta,
+            desired=d.desired,
+            revision=d.current_hash,
+            pods=judged,
+            findings=findings,
+            order=_ORDER,
+            observed=unobserved is None,
+        )
+        if verdict.state is State.READY and d.desired == 0:
+            return replace(verdict, reason="0 of 0 ready (no node is eligible)")
+        return verdict
+
+
+def start_daemonset(
+    daemonset: Obj, *, policy: ReadinessPolicy = DEFAULT_POLICY, revisions: Sequence[Obj] = ()
+) -> Judgement:
+    """Judge a DaemonSet whose pods arrive page by page, its revisions read before them."""
+    return _Judgement(daemonset, revisions, policy)
+
+
 def evaluate_daemonset(
     daemonset: Obj,
     pods: Sequence[Obj],
@@ -314,36 +388,9 @@ def evaluate_daemonset(
     (others are ignored); without them the revision is judged by the counts alone.
     """
     now = check_inputs(now, policy)
-    wrong = shapes.problems(daemonset, shapes.DAEMONSET, "DaemonSet")
-    revisions, bad = shapes.entries(revisions, "DS5", "revisions")
-    pods, bad_pods = shapes.entries(pods, "DS7", "pods")
-    wrong += [p for rev in revisions for p in shapes.problems(rev, shapes.REVISION, "revision")]
-    if wrong:
-        return shapes.malformed_verdict("DaemonSet", daemonset, wrong + bad + bad_pods, _ORDER)
-    d = _read(daemonset, revisions)
-    unobserved = ds2_observed(d)
-    found = (ds1_deleting(d), unobserved, ds3_counted(d), *bad, *bad_pods)
-    findings = [f for f in found if f is not None]
-    judged = _Pods()
-    if d.counted and d.desired > 0:  # DS9: no node is eligible: done once DS1-DS3 hold
-        judged = ds7_ds8_pods(d, pods, now, policy)
-        findings += ds4_scheduled(d)
-        findings += [f for f in (ds5_updated(d, policy),) if f is not None]
-        findings += ds6_ready(d, judged.ready)
-        findings += [f for f in (ds7_nodes(d, judged),) if f is not None]
-    verdict = workload_verdict(
-        "DaemonSet",
-        d.meta,
-        desired=d.desired,
-        revision=d.current_hash,
-        pods=judged,
-        findings=findings,
-        order=_ORDER,
-        observed=unobserved is None,
-    )
-    if verdict.state is State.READY and d.desired == 0:
-        return replace(verdict, reason="0 of 0 ready (no node is eligible)")
-    return verdict
+    judgement = start_daemonset(daemonset, policy=policy, revisions=revisions)
+    judgement.add_pods(pods, now)
+    return judgement.verdict(now)
 
 
 _ORDER = RULES + pod_rules.RULES

@@ -8,8 +8,9 @@ the pod rules; pods of older ReplicaSets only have to go (D5).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from . import pods as pod_rules
 from . import shapes
@@ -28,6 +29,7 @@ from .checks import (
     parts,
     ready_count_finding,
 )
+from .judgement import Judgement
 from .policy import DEFAULT_POLICY, ReadinessPolicy
 from .verdict import (
     Finding,
@@ -168,11 +170,8 @@ def d6_new_replicaset(d: _Deployment, sets: _ReplicaSets) -> Finding | None:
     return Finding("D6", _WAITING, f"new ReplicaSet ({wanted}) not found yet")
 
 
-def d6_new_pods(d: _Deployment, sets: _ReplicaSets, new_pods: Sequence[Obj]) -> Finding | None:
-    """D6: the new ReplicaSet has all its pods (the terminating ones do not count)."""
-    active = sum(
-        1 for pod in new_pods if not (pod.get("metadata") or EMPTY).get("deletionTimestamp")
-    )
+def d6_new_pods(d: _Deployment, sets: _ReplicaSets, active: int) -> Finding | None:
+    """D6: the new ReplicaSet has all its pods (``active``: the new ones not terminating)."""
     if sets.new is None or active >= d.desired:
         return None
     return Finding("D6", _WAITING, f"{active} of {d.desired} new pods exist")
@@ -184,27 +183,58 @@ class _Pods(PodTally):
 
     old: int = 0  # pods of older ReplicaSets
     old_serving: int = 0  # of those, Running and Ready (in the Service's endpoints)
+    active: int = 0  # new pods not terminating (D6)
 
 
-def d6_pods(
-    sets: _ReplicaSets, pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy
-) -> tuple[_Pods, list[Obj]]:
+@dataclass
+class _Split:
+    """The owned pods judged so far, as each page came: (name, judgement, what else counts)."""
+
+    new: list[tuple[str, pod_rules.Judged, bool]] = field(default_factory=list)  # terminating?
+    old: list[tuple[str, pod_rules.Judged, Obj]] = field(default_factory=list)  # its ReplicaSet
+
+
+def d6_judge(
+    sets: _ReplicaSets, pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy, split: _Split
+) -> None:
+    """D5, D6: the pods of the new ReplicaSet and of the older ones, each judged by P1-P7.
+
+    Only pods a ReplicaSet of this Deployment controls count.
+    """
+    for pod in pods:
+        ref = controller_ref(pod)
+        if ref is None or ref.get("kind", "ReplicaSet") != "ReplicaSet":
+            continue
+        rs_meta = sets.owned.get(str(ref.get("uid") or ref.get("name")))
+        if rs_meta is None:
+            continue
+        meta = pod.get("metadata") or EMPTY
+        name, judged = str(meta.get("name") or ""), pod_rules.judge_pod(pod, now, policy)
+        if sets.new is not None and rs_meta is sets.new:
+            split.new.append((name, judged, bool(meta.get("deletionTimestamp"))))
+        else:
+            split.old.append((name, judged, rs_meta))
+
+
+def d6_pods(split: _Split) -> _Pods:
     """D6: the new ReplicaSet's pods pass the pod rules; D5: an old ReplicaSet's pods go.
 
-    Returns the reports (new pods first) and the new ReplicaSet's pods. An old pod
-    that is Ready (stable or not) still serves: a rollout to a crashing image is
-    an outage only once none does, so the reason counts them.
+    The reports come new pods first, each group by name. An old pod that is Ready
+    (stable or not) still serves: a rollout to a crashing image is an outage only
+    once none does, so the reason counts them.
     """
-    new_pods, old_pods = _split_pods(sets, pods)
-    tally = _Pods(old=len(old_pods))
-    for pod in new_pods:
-        report, rules = pod_rules.judge_pod(pod, now, policy)
+    tally = _Pods(old=len(split.old))
+    for _, (report, rules), terminating in sorted(split.new, key=_by_name):
         tally.add(report, ("D6", *rules) if rules else ())
-    for pod, rs_meta in old_pods:
-        report, rules = pod_rules.judge_pod(pod, now, policy)
+        tally.active += not terminating
+    for _, (report, rules), rs_meta in sorted(split.old, key=_by_name):
         tally.old_serving += report.state is State.READY or rules == ("P7",)
         tally.add(d5_old_pod(report, rs_meta), ("D5",))
-    return tally, new_pods
+    return tally
+
+
+def _by_name(entry: tuple[str, object, object]) -> str:
+    return entry[0]
 
 
 def d5_summary(d: _Deployment, tally: _Pods) -> str | None:
@@ -215,31 +245,65 @@ def d5_summary(d: _Deployment, tally: _Pods) -> str | None:
     return f"{tally.ready} of {d.desired} new pods ready; {serving} still serving"
 
 
-def _split_pods(sets: _ReplicaSets, pods: Sequence[Obj]) -> tuple[list[Obj], list[tuple[Obj, Obj]]]:
-    """The pods of the new ReplicaSet, and those of the older ones with their ReplicaSet."""
-    new_pods: list[Obj] = []
-    old_pods: list[tuple[Obj, Obj]] = []
-    for pod in pods:
-        ref = controller_ref(pod)
-        if ref is None or ref.get("kind", "ReplicaSet") != "ReplicaSet":
-            continue
-        rs_meta = sets.owned.get(str(ref.get("uid") or ref.get("name")))
-        if rs_meta is None:
-            continue
-        if sets.new is not None and rs_meta is sets.new:
-            new_pods.append(pod)
-        else:
-            old_pods.append((pod, rs_meta))
-    new_pods.sort(key=_pod_name)
-    old_pods.sort(key=lambda item: _pod_name(item[0]))
-    return new_pods, old_pods
-
-
-def _pod_name(pod: Obj) -> str:
-    return str((pod.get("metadata") or EMPTY).get("name") or "")
-
-
 # --------------------------------------------------------------------------- the Deployment
+
+
+class _Judgement(Judgement):
+    """A Deployment judged page by page (:mod:`.judgement`): its ReplicaSets come first."""
+
+    pods_rule = "D6"
+
+    def __init__(self, deployment: Obj, replicasets: Any, policy: ReadinessPolicy) -> None:
+        wrong = shapes.problems(deployment, shapes.DEPLOYMENT, "Deployment")
+        sets, self.bad = shapes.entries(replicasets, "D6", "replicasets")
+        wrong += [p for rs in sets for p in shapes.problems(rs, shapes.REPLICASET, "ReplicaSet")]
+        super().__init__(policy, wrong)
+        self.deployment = deployment
+        self.d = None if wrong else _read(deployment)
+        self.sets = _replicasets(self.d, sets) if self.d is not None else _ReplicaSets({}, None)
+        self.split = _Split()
+
+    def _add(self, pods: list[Obj], now: datetime) -> None:
+        d6_judge(self.sets, pods, now, self.policy, self.split)
+
+    def _clear(self) -> None:
+        self.split = _Split()
+
+    def _malformed(self, bad_pods: list[Finding]) -> Verdict:
+        return shapes.malformed_verdict(
+            "Deployment", self.deployment, self.wrong + self.bad + bad_pods, _ORDER
+        )
+
+    def _verdict(self, now: datetime, bad_pods: list[Finding]) -> Verdict:
+        d, sets = self.d, self.sets
+        assert d is not None  # a Deployment of a readable shape (Judgement.verdict)
+        unobserved = d2_observed(d)
+        findings = [f for f in (d1_deleting(d), unobserved, *self.bad, *bad_pods) if f is not None]
+        findings += d3_progress_deadline(d, observed=unobserved is None)
+        findings += [f for f in (d4_paused(d),) if f is not None]
+        findings += d5_counts(d)
+        tally = d6_pods(self.split)
+        later = (d6_new_replicaset(d, sets), d6_new_pods(d, sets, tally.active))
+        findings += [f for f in (*later, d5_ready_replicas(d, tally.ready)) if f is not None]
+        new_labels = (sets.new.get("labels") or EMPTY) if sets.new else EMPTY
+        return workload_verdict(
+            "Deployment",
+            d.meta,
+            desired=d.desired,
+            revision=new_labels.get("pod-template-hash") if sets.new else None,
+            pods=tally,
+            findings=findings,
+            order=_ORDER,
+            observed=unobserved is None,
+            summary=d5_summary(d, tally),
+        )
+
+
+def start_deployment(
+    deployment: Obj, replicasets: Sequence[Obj], *, policy: ReadinessPolicy = DEFAULT_POLICY
+) -> Judgement:
+    """Judge a Deployment whose pods arrive page by page, its ReplicaSets read before them."""
+    return _Judgement(deployment, replicasets, policy)
 
 
 def evaluate_deployment(
@@ -256,33 +320,9 @@ def evaluate_deployment(
     ReplicaSets this Deployment controls, and pods those ReplicaSets control, count.
     """
     now = check_inputs(now, policy)
-    wrong = shapes.problems(deployment, shapes.DEPLOYMENT, "Deployment")
-    replicasets, bad = shapes.entries(replicasets, "D6", "replicasets")
-    pods, bad_pods = shapes.entries(pods, "D6", "pods")
-    wrong += [p for rs in replicasets for p in shapes.problems(rs, shapes.REPLICASET, "ReplicaSet")]
-    if wrong:
-        return shapes.malformed_verdict("Deployment", deployment, wrong + bad + bad_pods, _ORDER)
-    d = _read(deployment)
-    unobserved = d2_observed(d)
-    findings = [f for f in (d1_deleting(d), unobserved, *bad, *bad_pods) if f is not None]
-    findings += d3_progress_deadline(d, observed=unobserved is None)
-    findings += [f for f in (d4_paused(d),) if f is not None]
-    findings += d5_counts(d)
-    sets = _replicasets(d, replicasets)
-    tally, new_pods = d6_pods(sets, pods, now, policy)
-    later = (d6_new_replicaset(d, sets), d6_new_pods(d, sets, new_pods))
-    findings += [f for f in (*later, d5_ready_replicas(d, tally.ready)) if f is not None]
-    return workload_verdict(
-        "Deployment",
-        d.meta,
-        desired=d.desired,
-        revision=(sets.new.get("labels") or EMPTY).get("pod-template-hash") if sets.new else None,
-        pods=tally,
-        findings=findings,
-        order=_ORDER,
-        observed=unobserved is None,
-        summary=d5_summary(d, tally),
-    )
+    judgement = start_deployment(deployment, replicasets, policy=policy)
+    judgement.add_pods(pods, now)
+    return judgement.verdict(now)
 
 
 _ORDER = RULES + pod_rules.RULES

@@ -29,6 +29,7 @@ from .checks import (
     optional_int,
     parse_time,
 )
+from .judgement import Judgement
 from .policy import DEFAULT_POLICY, ReadinessPolicy
 from .verdict import (
     Finding,
@@ -221,12 +222,17 @@ def g7_stable(r: _Resource, now: datetime, policy: ReadinessPolicy) -> tuple[Fin
 # --------------------------------------------------------------------------- G8
 
 
-def g8_pods(pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy) -> PodTally:
-    """G8: every pod given (the sensor's pod selector) passes the pod rules, in name order."""
-    judged = [pod_rules.judge_pod(pod, now, policy) for pod in pods if is_map(pod)]
-    judged.sort(key=lambda item: (item[0].name, item[0].reason))
+def g8_judge(
+    pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy, judged: list[pod_rules.Judged]
+) -> None:
+    """G8: every pod given (the sensor's pod selector), judged by P1-P7 as its page arrives."""
+    judged += [pod_rules.judge_pod(pod, now, policy) for pod in pods if is_map(pod)]
+
+
+def g8_pods(judged: Sequence[pod_rules.Judged]) -> PodTally:
+    """G8: every pod given passes the pod rules, reported in name order."""
     tally = PodTally()
-    for report, rules in judged:
+    for report, rules in sorted(judged, key=lambda item: (item[0].name, item[0].reason)):
         tally.add(report, ("G8", *rules) if rules else ())
     return tally
 
@@ -269,6 +275,60 @@ def _reason(r: _Resource, verdict: Verdict, note: str) -> str:
     return "; ".join(f.text for f in shown)
 
 
+class _Judgement(Judgement):
+    """A resource judged by its conditions, its pods (if any) page by page (:mod:`.judgement`)."""
+
+    pods_rule = "G8"
+
+    def __init__(
+        self, obj: Obj, policy: ReadinessPolicy, condition: str, failure_reasons: Sequence[str]
+    ) -> None:
+        super().__init__(policy, shapes.problems(obj, shapes.RESOURCE, "resource"))
+        self.obj, self.condition = obj, condition
+        reasons = (failure_reasons,) if isinstance(failure_reasons, str) else failure_reasons
+        self.failure_reasons = reasons
+        self.judged: list[pod_rules.Judged] = []
+
+    def _add(self, pods: list[Obj], now: datetime) -> None:
+        g8_judge(pods, now, self.policy, self.judged)
+
+    def _clear(self) -> None:
+        self.judged = []
+
+    def _malformed(self, bad_pods: list[Finding]) -> Verdict:
+        kind = self.obj.get("kind") if isinstance(self.obj, Mapping) else None
+        kind = kind if isinstance(kind, str) and kind else "resource"
+        return shapes.malformed_verdict(kind, self.obj, self.wrong + bad_pods, _ORDER)
+
+    def _verdict(self, now: datetime, bad_pods: list[Finding]) -> Verdict:
+        r = _read(self.obj, self.condition)
+        findings, observed, note = _findings(r, now, self.policy, self.failure_reasons)
+        findings += bad_pods
+        tally = g8_pods(self.judged)
+        verdict = workload_verdict(
+            r.kind,
+            r.meta,
+            desired=len(tally.reports),
+            revision=str(r.meta["generation"]) if r.meta.get("generation") is not None else None,
+            pods=tally,
+            findings=findings,
+            order=_ORDER,
+            observed=observed,
+        )
+        return replace(verdict, reason=_reason(r, verdict, note))
+
+
+def start_resource(
+    obj: Obj,
+    *,
+    policy: ReadinessPolicy = DEFAULT_POLICY,
+    condition: str = "Ready",
+    failure_reasons: Sequence[str] = (),
+) -> Judgement:
+    """Judge a resource by its conditions, the pods of its selector arriving page by page."""
+    return _Judgement(obj, policy, condition, failure_reasons)
+
+
 def evaluate_resource(
     obj: Obj,
     pods: Sequence[Obj] = (),
@@ -284,29 +344,11 @@ def evaluate_resource(
     ``failure_reasons`` fails the verdict. ``desired`` and ``ready`` count ``pods``.
     """
     now = check_inputs(now, policy)
-    if isinstance(failure_reasons, str):
-        failure_reasons = (failure_reasons,)
-    wrong = shapes.problems(obj, shapes.RESOURCE, "resource")
-    pods, bad_pods = shapes.entries(pods, "G8", "pods")
-    if wrong:
-        kind = obj.get("kind") if isinstance(obj, Mapping) else None
-        kind = kind if isinstance(kind, str) and kind else "resource"
-        return shapes.malformed_verdict(kind, obj, wrong + bad_pods, _ORDER)
-    r = _read(obj, condition)
-    findings, observed, note = _findings(r, now, policy, failure_reasons)
-    findings += bad_pods
-    tally = g8_pods(pods, now, policy)
-    verdict = workload_verdict(
-        r.kind,
-        r.meta,
-        desired=len(tally.reports),
-        revision=str(r.meta["generation"]) if r.meta.get("generation") is not None else None,
-        pods=tally,
-        findings=findings,
-        order=_ORDER,
-        observed=observed,
+    judgement = start_resource(
+        obj, policy=policy, condition=condition, failure_reasons=failure_reasons
     )
-    return replace(verdict, reason=_reason(r, verdict, note))
+    judgement.add_pods(pods, now)
+    return judgement.verdict(now)
 
 
 _ORDER = RULES + pod_rules.RULES

@@ -136,18 +136,53 @@ def entries(value: Any, rule: str, what: str) -> tuple[list[Any], list[Finding]]
     Anything but a list or tuple is one finding; each entry that is not an object
     is one finding (the first few named) and is left out.
     """
-    if value is None:
-        return [], []
-    if not isinstance(value, list | tuple):
-        return [], [Finding(rule, State.WAITING, f"{what} is not a list ({json_type(value)})")]
-    kept = [entry for entry in value if type(entry) is dict or isinstance(entry, Mapping)]
-    if len(kept) == len(value):
-        return kept, []
-    bad = [i for i, entry in enumerate(value) if not isinstance(entry, Mapping)]
-    named = ", ".join(f"{what}[{i}]" for i in bad[:_MAX_PROBLEMS])
-    more = f" and {len(bad) - _MAX_PROBLEMS} more" if len(bad) > _MAX_PROBLEMS else ""
-    verb = "is" if len(bad) == 1 else "are"
-    return kept, [Finding(rule, State.WAITING, f"{named}{more} {verb} not an object")]
+    seen = Entries(what)
+    return seen.take(value), seen.findings(rule)
+
+
+class Entries:
+    """:func:`entries` over a list that arrives in pages: positions count across pages.
+
+    The hook hands the pods of a paged LIST to the rules one page at a time; a
+    wrong entry is still named by its place in the whole list (``pods[712]``).
+    """
+
+    __slots__ = ("_bad", "_count", "_not_list", "what")
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every page (the LIST started again from its first page)."""
+        self._count = 0
+        self._bad: list[int] = []
+        self._not_list: str | None = None
+
+    def take(self, value: Any) -> list[Any]:
+        """The objects of one page; what is not an object is remembered, and left out."""
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple):
+            self._not_list = self._not_list or json_type(value)
+            return []
+        start, self._count = self._count, self._count + len(value)
+        kept = [entry for entry in value if type(entry) is dict or isinstance(entry, Mapping)]
+        if len(kept) != len(value):
+            self._bad += [start + i for i, e in enumerate(value) if not isinstance(e, Mapping)]
+        return kept
+
+    def findings(self, rule: str) -> list[Finding]:
+        """One WAITING finding under ``rule`` for what was wrong, if anything was."""
+        if self._not_list is not None:
+            return [Finding(rule, State.WAITING, f"{self.what} is not a list ({self._not_list})")]
+        bad = self._bad
+        if not bad:
+            return []
+        named = ", ".join(f"{self.what}[{i}]" for i in bad[:_MAX_PROBLEMS])
+        more = f" and {len(bad) - _MAX_PROBLEMS} more" if len(bad) > _MAX_PROBLEMS else ""
+        verb = "is" if len(bad) == 1 else "are"
+        return [Finding(rule, State.WAITING, f"{named}{more} {verb} not an object")]
 
 
 # --------------------------------------------------------------------------- the pod

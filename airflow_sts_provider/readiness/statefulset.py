@@ -25,6 +25,7 @@ from .checks import (
     parts,
     ready_count_finding,
 )
+from .judgement import Judgement
 from .policy import DEFAULT_POLICY, ReadinessPolicy
 from .verdict import Finding, PodReport, PodTally, State, Verdict, workload_verdict
 
@@ -152,18 +153,28 @@ class _Pods(PodTally):
     blocker: str | None = None  # S10: the first expected pod OrderedReady waits for
 
 
-def s9_s10_pods(s: _Set, pods: Sequence[Obj], now: datetime, policy: ReadinessPolicy) -> _Pods:
-    """S9, S10: the owned pods are exactly ``<name>-<i>``, each passing the pod rules P1-P7.
+def s9_owned(
+    s: _Set,
+    pods: Sequence[Obj],
+    now: datetime,
+    policy: ReadinessPolicy,
+    judged: dict[str, pod_rules.Judged],
+) -> None:
+    """S9: only pods whose controller ownerReference is this StatefulSet count.
 
-    Only pods whose controller ownerReference is this StatefulSet count, so a
-    look-alike of another owner cannot make the set look ready.
+    Each owned pod is judged by P1-P7 as its page arrives (``judged``, by name), so
+    a look-alike of another owner cannot make the set look ready.
     """
-    judged: dict[str, pod_rules.Judged] = {}
     meta, judge = s.meta, pod_rules.judge_pod
     for pod in pods:
         if is_controlled_by(pod, meta, "StatefulSet"):
             one = judge(pod, now, policy)
             judged[one[0].name] = one
+
+
+def s9_s10_pods(s: _Set, judged: dict[str, pod_rules.Judged], policy: ReadinessPolicy) -> _Pods:
+    """S9, S10: the owned pods are exactly ``<name>-<i>``, each passing the pod rules P1-P7."""
+    judged = dict(judged)  # the expected pods are taken out; the rest are extra
     out = _Pods()
     if s.desired <= len(judged) + MAX_MISSING_NAMED:
         by_ordinal(s, judged, out, policy)
@@ -384,6 +395,56 @@ def s12_broken_outdated(s: _Set, report: PodReport) -> PodReport:
 # --------------------------------------------------------------------------- the set
 
 
+class _Judgement(Judgement):
+    """A StatefulSet judged page by page (:mod:`.judgement`)."""
+
+    pods_rule = "S9"
+
+    def __init__(self, sts: Obj, policy: ReadinessPolicy) -> None:
+        super().__init__(policy, shapes.problems(sts, shapes.STATEFULSET, "StatefulSet"))
+        self.sts = sts
+        self.set = None if self.wrong else _read(sts)
+        self.judged: dict[str, pod_rules.Judged] = {}
+
+    def _add(self, pods: list[Obj], now: datetime) -> None:
+        if self.set is not None and self.set.desired > 0:  # S11: scaled to zero
+            s9_owned(self.set, pods, now, self.policy, self.judged)
+
+    def _clear(self) -> None:
+        self.judged = {}
+
+    def _malformed(self, bad_pods: list[Finding]) -> Verdict:
+        return shapes.malformed_verdict("StatefulSet", self.sts, self.wrong + bad_pods, _ORDER)
+
+    def _verdict(self, now: datetime, bad_pods: list[Finding]) -> Verdict:
+        s = self.set
+        assert s is not None  # a set of a readable shape (Judgement.verdict)
+        unobserved = s2_observed(s)
+        findings = [f for f in (s1_deleting(s), unobserved, s3_created(s), *bad_pods) if f]
+        judged = _Pods()
+        if s.desired > 0:  # S11: scaled to zero is done once S1-S3 hold
+            judged = s9_s10_pods(s, self.judged, self.policy)
+            rolled = s6_updated(s, judged.at_update) or s7_rolled(s, judged.at_update)
+            later = (s9_unlisted(judged), s4_ready_replicas(s, judged.ready), s5_available(s))
+            findings += [f for f in (*later, rolled) if f is not None]
+        return workload_verdict(
+            "StatefulSet",
+            s.meta,
+            desired=s.desired,
+            revision=s.update_revision,
+            pods=judged,
+            findings=findings,
+            order=_ORDER,
+            observed=unobserved is None,
+            summary=s8_summary(s, judged),
+        )
+
+
+def start_statefulset(sts: Obj, *, policy: ReadinessPolicy = DEFAULT_POLICY) -> Judgement:
+    """Judge a StatefulSet whose pods arrive page by page (:meth:`Judgement.add_pods`)."""
+    return _Judgement(sts, policy)
+
+
 def evaluate_statefulset(
     sts: Obj,
     pods: Sequence[Obj],
@@ -397,30 +458,9 @@ def evaluate_statefulset(
     ownerReference is this StatefulSet count.
     """
     now = check_inputs(now, policy)
-    wrong = shapes.problems(sts, shapes.STATEFULSET, "StatefulSet")
-    pods, bad_pods = shapes.entries(pods, "S9", "pods")
-    if wrong:
-        return shapes.malformed_verdict("StatefulSet", sts, wrong + bad_pods, _ORDER)
-    s = _read(sts)
-    unobserved = s2_observed(s)
-    findings = [f for f in (s1_deleting(s), unobserved, s3_created(s), *bad_pods) if f]
-    judged = _Pods()
-    if s.desired > 0:  # S11: scaled to zero is done once S1-S3 hold
-        judged = s9_s10_pods(s, pods, now, policy)
-        rolled = s6_updated(s, judged.at_update) or s7_rolled(s, judged.at_update)
-        later = (s9_unlisted(judged), s4_ready_replicas(s, judged.ready), s5_available(s), rolled)
-        findings += [f for f in later if f is not None]
-    return workload_verdict(
-        "StatefulSet",
-        s.meta,
-        desired=s.desired,
-        revision=s.update_revision,
-        pods=judged,
-        findings=findings,
-        order=_ORDER,
-        observed=unobserved is None,
-        summary=s8_summary(s, judged),
-    )
+    judgement = start_statefulset(sts, policy=policy)
+    judgement.add_pods(pods, now)
+    return judgement.verdict(now)
 
 
 _ORDER = RULES + pod_rules.RULES
