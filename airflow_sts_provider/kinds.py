@@ -8,7 +8,8 @@ here (plus its rules in :mod:`airflow_sts_provider.readiness`). A row says
 * what else one poke reads, each LISTed by a label selector taken from the
   workload (its own ``spec.selector`` for the built-in kinds): its pods, a
   Deployment's ReplicaSets, a DaemonSet's ControllerRevisions;
-* which rules judge what was read;
+* which rules judge what was read, and how they start on a workload whose pods
+  then arrive page by page (the poke keeps a pod's report, never the pod);
 * which sensor, trigger and event trigger (for an ``AssetWatcher``) class serve
   it (as import paths, so reading the table never imports Airflow).
 
@@ -25,10 +26,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from airflow_sts_provider import readiness
-from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
+from airflow_sts_provider.readiness import Judgement, ReadinessPolicy, Verdict
 
 Obj = Mapping[str, Any]
-Judge = Callable[[Obj, Mapping[str, Sequence[Obj]], datetime, ReadinessPolicy], Verdict]
+Related = Mapping[str, Sequence[Obj]]
+Judge = Callable[[Obj, Related, datetime, ReadinessPolicy], Verdict]
+#: The rules started on a workload and what it reads besides its pods; pods come later.
+Start = Callable[[Obj, Related, ReadinessPolicy], Judgement]
 
 __all__ = [
     "KINDS",
@@ -69,7 +73,12 @@ def spec_selector(workload: Obj) -> str:
 
 @dataclass(frozen=True)
 class Kind:
-    """One row of the table."""
+    """One row of the table.
+
+    ``related`` is read in its order, and pods always come last: the rules start
+    (``start``) on the workload and every other related list, then take the pods
+    page by page. ``judge`` is the same over lists read at once (a trigger's picture).
+    """
 
     name: str
     resource: ApiResource
@@ -84,37 +93,35 @@ class Kind:
     max_name_length: int = 253
     #: The label selector the related resources are listed by.
     selector: Callable[[Obj], str] = spec_selector
+    #: The rules started before the pods are read; None for a kind that lists no pods.
+    start: Start | None = None
 
 
-def _statefulset(
-    workload: Obj, related: Mapping[str, Sequence[Obj]], now: datetime, policy: ReadinessPolicy
-) -> Verdict:
-    return readiness.evaluate_statefulset(workload, related["pods"], now=now, policy=policy)
+def by_pages(start: Start) -> Judge:
+    """The rules over lists read at once: start, then every pod as one page."""
+
+    def judge(workload: Obj, related: Related, now: datetime, policy: ReadinessPolicy) -> Verdict:
+        judgement = start(workload, related, policy)
+        judgement.add_pods(related.get("pods", ()), now)
+        return judgement.verdict(now)
+
+    return judge
 
 
-def _deployment(
-    workload: Obj, related: Mapping[str, Sequence[Obj]], now: datetime, policy: ReadinessPolicy
-) -> Verdict:
-    return readiness.evaluate_deployment(
-        workload, related["replicasets"], related["pods"], now=now, policy=policy
-    )
+def _statefulset(workload: Obj, related: Related, policy: ReadinessPolicy) -> Judgement:
+    return readiness.start_statefulset(workload, policy=policy)
 
 
-def _daemonset(
-    workload: Obj, related: Mapping[str, Sequence[Obj]], now: datetime, policy: ReadinessPolicy
-) -> Verdict:
-    return readiness.evaluate_daemonset(
-        workload,
-        related["pods"],
-        now=now,
-        policy=policy,
-        revisions=related["controllerrevisions"],
-    )
+def _deployment(workload: Obj, related: Related, policy: ReadinessPolicy) -> Judgement:
+    return readiness.start_deployment(workload, related["replicasets"], policy=policy)
 
 
-def _pod(
-    workload: Obj, related: Mapping[str, Sequence[Obj]], now: datetime, policy: ReadinessPolicy
-) -> Verdict:
+def _daemonset(workload: Obj, related: Related, policy: ReadinessPolicy) -> Judgement:
+    revisions = related["controllerrevisions"]
+    return readiness.start_daemonset(workload, policy=policy, revisions=revisions)
+
+
+def _pod(workload: Obj, related: Related, now: datetime, policy: ReadinessPolicy) -> Verdict:
     return readiness.evaluate_pod(workload, now=now, policy=policy)
 
 
@@ -128,7 +135,8 @@ KINDS: Final[Mapping[str, Kind]] = {
             name="StatefulSet",
             resource=ApiResource("apps", "v1", "statefulsets"),
             related=(PODS,),
-            judge=_statefulset,
+            judge=by_pages(_statefulset),
+            start=_statefulset,
             sensor=f"{_SENSORS}.statefulset.StatefulSetRunningSensor",
             trigger=f"{_TRIGGERS}.statefulset.StatefulSetRunningTrigger",
             event_trigger=f"{_TRIGGERS}.events.StatefulSetReadyEventTrigger",
@@ -138,7 +146,8 @@ KINDS: Final[Mapping[str, Kind]] = {
             name="Deployment",
             resource=ApiResource("apps", "v1", "deployments"),
             related=(REPLICASETS, PODS),
-            judge=_deployment,
+            judge=by_pages(_deployment),
+            start=_deployment,
             sensor=f"{_SENSORS}.deployment.DeploymentRunningSensor",
             trigger=f"{_TRIGGERS}.deployment.DeploymentRunningTrigger",
             event_trigger=f"{_TRIGGERS}.events.DeploymentReadyEventTrigger",
@@ -146,8 +155,9 @@ KINDS: Final[Mapping[str, Kind]] = {
         Kind(
             name="DaemonSet",
             resource=ApiResource("apps", "v1", "daemonsets"),
-            related=(PODS, CONTROLLERREVISIONS),
-            judge=_daemonset,
+            related=(CONTROLLERREVISIONS, PODS),
+            judge=by_pages(_daemonset),
+            start=_daemonset,
             sensor=f"{_SENSORS}.daemonset.DaemonSetRunningSensor",
             trigger=f"{_TRIGGERS}.daemonset.DaemonSetRunningTrigger",
             event_trigger=f"{_TRIGGERS}.events.DaemonSetReadyEventTrigger",
@@ -193,23 +203,17 @@ class ResourceSpec:
 def resource_kind(resource: ApiResource, spec: ResourceSpec) -> Kind:
     """A row for a custom resource judged by its conditions (and, optionally, its pods)."""
 
-    def judge(
-        obj: Obj, related: Mapping[str, Sequence[Obj]], now: datetime, policy: ReadinessPolicy
-    ) -> Verdict:
-        return readiness.evaluate_resource(
-            obj,
-            related.get("pods", ()),
-            now=now,
-            policy=policy,
-            condition=spec.condition,
-            failure_reasons=spec.failure_reasons,
+    def start(obj: Obj, related: Related, policy: ReadinessPolicy) -> Judgement:
+        return readiness.start_resource(
+            obj, policy=policy, condition=spec.condition, failure_reasons=spec.failure_reasons
         )
 
     return Kind(
         name=spec.kind,
         resource=resource,
         related=(PODS,) if spec.pod_selector else (),
-        judge=judge,
+        judge=by_pages(start),
+        start=start,
         sensor=f"{_SENSORS}.resource.ResourceRunningSensor",
         trigger=f"{_TRIGGERS}.resource.ResourceRunningTrigger",
         event_trigger=f"{_TRIGGERS}.events.ResourceReadyEventTrigger",

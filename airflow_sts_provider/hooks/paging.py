@@ -36,7 +36,10 @@ class Pager:
     """
 
     limit: int = PAGE_LIMIT
+    #: Keep the items (False: they went elsewhere page by page; only counted).
+    keep: bool = True
     items: list[Obj] = field(default_factory=list)
+    count: int = 0
     resource_version: str | None = None
     pages: int = 0
     restarts: int = 0
@@ -64,7 +67,10 @@ class Pager:
         """Take one page; its ``metadata.continue`` says whether another one follows."""
         self._started = True
         self.pages += 1
-        self.items.extend(page.get("items") or ())
+        items = page.get("items") or ()
+        self.count += len(items) if isinstance(items, list) else 0
+        if self.keep:
+            self.items.extend(items)
         meta = page.get("metadata") or {}
         self._continue = meta.get("continue") or None
         if self.resource_version is None:  # every page of one list shares its snapshot
@@ -82,6 +88,7 @@ class Pager:
             ) from exc
         self.restarts += 1
         self.pages = 0
+        self.count = 0
         self.items = []
         self.resource_version = None
         self._continue = None

@@ -33,7 +33,7 @@ from airflow_sts_provider.hooks.events import (
 from airflow_sts_provider.hooks.paging import Pager
 from airflow_sts_provider.hooks.wire import Obj, Request
 from airflow_sts_provider.kinds import ApiResource, Kind
-from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
+from airflow_sts_provider.readiness import Judgement, ReadinessPolicy, Verdict
 from airflow_sts_provider.reporting import not_found_verdict
 
 T = TypeVar("T")
@@ -41,22 +41,54 @@ T = TypeVar("T")
 WORKLOAD = "workload"
 
 
+class PodPages:
+    """A poke's pods as their pages arrive: judged at once, only each pod's uid kept.
+
+    The rules keep a pod's report (:class:`~airflow_sts_provider.readiness.Judgement`),
+    so a poke of 20,000 pods holds one page of pods at a time, not the list. The
+    uids are what the events of a failing pod are matched by.
+    """
+
+    def __init__(self, judgement: Judgement) -> None:
+        self.judgement = judgement
+        self.uids: dict[str, Any] = {}
+
+    def add(self, items: Any, now: datetime) -> None:
+        """One page's ``items``, judged at ``now`` (the server's time when it came)."""
+        self.judgement.add_pods(items, now)
+        for pod in items if isinstance(items, list) else ():
+            meta = pod.get("metadata") if isinstance(pod, Mapping) else None
+            if isinstance(meta, Mapping):
+                self.uids[str(meta.get("name") or "")] = meta.get("uid")
+
+    def clear(self) -> None:
+        """The LIST starts again from its first page: forget what was judged."""
+        self.judgement.clear_pods()
+        self.uids = {}
+
+
 @dataclass(frozen=True)
 class Read:
-    """One step of a plan: a GET (answer: the object) or a paged LIST (answer: a Listing)."""
+    """One step of a plan: a GET (answer: the object) or a paged LIST (answer: a Listing).
+
+    A paged LIST with ``pages`` hands each page's items there instead of keeping them.
+    """
 
     request: Request
     params: Mapping[str, str] = field(default_factory=dict)
     paged: bool = False
+    pages: PodPages | None = None
 
 
 @dataclass(frozen=True)
 class Listing:
-    """The answer to a paged LIST: every item, and the version to watch from."""
+    """The answer to a paged LIST: every item (none when they went to ``Read.pages``),
+    the version to watch from, and how many items and pages it had."""
 
     items: list[Obj]
     resource_version: str | None
     pages: int = 1
+    count: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +126,8 @@ class Picture:
     namespace: str
     workload: Obj | None = None
     related: dict[str, dict[str, Obj]] = field(default_factory=dict)
+    #: The pods, judged page by page as a poke read them (then ``related`` has none).
+    pods: PodPages | None = None
 
     def apply(self, key: str, event_type: str, obj: Obj) -> None:
         """Take one watch event (``ADDED``/``MODIFIED``/``DELETED``) for ``key``."""
@@ -110,6 +144,8 @@ class Picture:
         """The kind's rules over what was read; "not found" while there is no workload."""
         if self.workload is None:
             return not_found_verdict(self.kind.name, self.name, self.namespace)
+        if self.pods is not None:  # judged by the policy the poke started with
+            return self.pods.judgement.verdict(now)
         related = {
             r.plural: list(self.related.get(r.plural, {}).values()) for r in self.kind.related
         }
@@ -117,6 +153,8 @@ class Picture:
 
     def pod_uids(self) -> dict[str, Any]:
         """Pod name -> uid of the pods judged (for events of *this* pod, not a predecessor)."""
+        if self.pods is not None:
+            return self.pods.uids
         pods = list(self.related.get("pods", {}).values())
         if self.kind.resource.plural == "pods" and self.workload is not None:
             pods = [self.workload]
@@ -126,10 +164,42 @@ class Picture:
 Plan = Generator[Read, Any, T]
 
 
-def poke_plan(kind: Kind, name: str, namespace: str) -> Plan[Picture]:
-    """GET the workload; LIST each related resource by the workload's selector."""
-    picture, _ = yield from watch_plan(kind, name, namespace)
+def poke_plan(
+    kind: Kind, name: str, namespace: str, policy: ReadinessPolicy | None = None
+) -> Plan[Picture]:
+    """GET the workload; LIST each related resource by the workload's selector.
+
+    With a ``policy`` (a poke, judged once), the pods are judged page by page as
+    they arrive and never held; without (a picture to keep current), all are kept.
+    """
+    if policy is None or kind.start is None:
+        picture, _ = yield from watch_plan(kind, name, namespace)
+        return picture
+    picture = Picture(kind, name, namespace)
+    try:
+        picture.workload = yield Read(request_for("get", kind.resource, namespace, name))
+    except NotFoundError:
+        return picture
+    yield from _related_by_pages(picture, policy)
     return picture
+
+
+def _related_by_pages(picture: Picture, policy: ReadinessPolicy) -> Plan[None]:
+    """The related LISTs of a workload read: the pods (last) straight into its rules."""
+    kind, workload = picture.kind, picture.workload
+    assert kind.start is not None and workload is not None
+    selector = {"labelSelector": kind.selector(workload)}
+    related: dict[str, list[Obj]] = {}
+    for resource in kind.related:
+        request = request_for("list", resource, picture.namespace)
+        if resource.plural == "pods":
+            picture.pods = PodPages(kind.start(workload, related, policy))
+            yield Read(request, selector, paged=True, pages=picture.pods)
+        else:
+            related[resource.plural] = (yield Read(request, selector, paged=True)).items
+            picture.related[resource.plural] = {
+                name_of(obj): obj for obj in related[resource.plural]
+            }
 
 
 def watch_plan(kind: Kind, name: str, namespace: str) -> Plan[tuple[Picture, list[Watch]]]:
@@ -178,24 +248,36 @@ def events_plan(
     return verdict.with_pod_events(events) if events else verdict
 
 
-def list_plan(read: Read, limit: int) -> Plan[Listing]:
-    """A paged LIST as single GETs (``limit``/``continue``), restarted once on expiry."""
-    pager = Pager(limit=limit)
+def list_plan(read: Read, limit: int, now: Callable[[], datetime]) -> Plan[Listing]:
+    """A paged LIST as single GETs (``limit``/``continue``), restarted once on expiry.
+
+    With ``read.pages``, each page's items go there at ``now()`` (the hook's server
+    clock) and are not kept.
+    """
+    sink = read.pages
+    pager = Pager(limit=limit, keep=sink is None)
     while not pager.done:
         try:
             page = yield Read(read.request, {**read.params, **pager.params()})
         except ContinueExpiredError as exc:
             pager.restart(exc)
+            if sink is not None:
+                sink.clear()
             continue
         pager.add(page)
-    return Listing(pager.items, pager.resource_version, pager.pages)
+        if sink is not None:
+            sink.add(page.get("items"), now())
+    return Listing(pager.items, pager.resource_version, pager.pages, pager.count)
 
 
-def workloads_plan(kinds: Sequence[Kind], selector: str, namespace: str) -> Plan[list[Picture]]:
+def workloads_plan(
+    kinds: Sequence[Kind], selector: str, namespace: str, policy: ReadinessPolicy | None = None
+) -> Plan[list[Picture]]:
     """Every workload of ``kinds`` matching ``selector``, each with what its kind reads.
 
     One paged LIST per kind by the release's selector (``app.kubernetes.io/instance=``),
-    then, per workload found, the LISTs its own row names, by its own selector.
+    then, per workload found, the LISTs its own row names, by its own selector; with
+    a ``policy`` the pods are judged page by page (as :func:`poke_plan`).
     """
     pictures: list[Picture] = []
     for kind in kinds:
@@ -203,6 +285,10 @@ def workloads_plan(kinds: Sequence[Kind], selector: str, namespace: str) -> Plan
         listing = yield Read(request, {"labelSelector": selector}, paged=True)
         for workload in listing.items:
             picture = Picture(kind, name_of(workload), namespace, workload)
+            if policy is not None and kind.start is not None:
+                yield from _related_by_pages(picture, policy)
+                pictures.append(picture)
+                continue
             related = {"labelSelector": kind.selector(workload)}
             for resource in kind.related:
                 found = yield Read(request_for("list", resource, namespace), related, paged=True)

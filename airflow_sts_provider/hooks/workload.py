@@ -222,8 +222,9 @@ class WorkloadHook(_Settings, KubernetesHook):
         def answer(step: Read) -> Any:
             return self._answer(step, clock)
 
-        picture = run_plan(poke_plan(spec, name, self.resolve_namespace(namespace)), answer)
-        verdict = picture.judge(self._now(clock), policy or ReadinessPolicy())
+        policy = policy or ReadinessPolicy()
+        picture = run_plan(poke_plan(spec, name, self.resolve_namespace(namespace), policy), answer)
+        verdict = picture.judge(self._now(clock), policy)
         return run_plan(events_plan(verdict, picture, self._warn_once), answer)
 
     def resolve_kind(self, spec: ResourceSpec) -> Kind:
@@ -255,8 +256,9 @@ class WorkloadHook(_Settings, KubernetesHook):
         def answer(step: Read) -> Any:
             return self._answer(step, clock)
 
-        pictures = run_plan(workloads_plan(rows, label_selector, ns), answer)
-        now, rules = self._now(clock), policy or ReadinessPolicy()
+        rules = policy or ReadinessPolicy()
+        pictures = run_plan(workloads_plan(rows, label_selector, ns, rules), answer)
+        now = self._now(clock)
         verdicts = [
             run_plan(events_plan(p.judge(now, rules), p, self._warn_once), answer) for p in pictures
         ]
@@ -352,11 +354,11 @@ class WorkloadHook(_Settings, KubernetesHook):
             return self._get(step.request, step.params, clock)
         pages = _SyncPages(self, clock)
         try:
-            listing = run_plan(list_plan(step, self.page_limit), pages.page)
+            listing = run_plan(list_plan(step, self.page_limit, clock.now), pages.page)
         finally:
             pages.close()
         self.last_stats.pages[step.request.resource] = listing.pages
-        self.last_stats.items[step.request.resource] = len(listing.items)
+        self.last_stats.items[step.request.resource] = listing.count
         return listing
 
     def _get(
@@ -613,7 +615,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
             return await self._get(step.request, step.params)
         pages = _AsyncPages(self)
         try:
-            return await arun_plan(list_plan(step, self.page_limit), pages.page)
+            return await arun_plan(list_plan(step, self.page_limit, self.clock.now), pages.page)
         finally:
             pages.close()
 
