@@ -100,19 +100,31 @@ def comparable(event: dict[str, Any]) -> dict[str, Any]:
 
     That is the seconds, and for a failure the pod's lines: a crash-looping container
     is "Error, exit 1" one second and "CrashLoopBackOff" the next, so two paths that
-    judge it a moment apart word it differently. The pods' rule ids are still compared.
+    judge it a moment apart word it differently, and tell it by P4 (a recent restart)
+    one second and by P3 the next: those two ids are one here. Every other rule id of
+    the verdict and of each pod is still compared.
     """
     verdict = event["verdict"] or {}
-    pods = [(p["name"], p["state"], p.get("rule")) for p in verdict.get("pods", ())]
+    pods = [(p["name"], p["state"], _crash(p.get("rule"))) for p in verdict.get("pods", ())]
+    rules = verdict.get("rules")
+    rules = sorted({_crash(r) for r in rules}) if rules is not None else None
     message = re.sub(r"\d+s\b", "Ns", event["message"])
     if event["status"] == "failed":
         message = message.splitlines()[0]
     return {
         "status": event["status"],
         "message": message,
-        "verdict": {k: verdict.get(k) for k in ("kind", "state", "ready", "desired", "rules")},
+        "verdict": {
+            **{k: verdict.get(k) for k in ("kind", "state", "ready", "desired")},
+            "rules": rules,
+        },
         "pods": pods,
     }
+
+
+def _crash(rule: Any) -> Any:
+    """P3 (CrashLoopBackOff) and P4 (just restarted): one crash loop, seen a moment apart."""
+    return "P3|P4" if rule in ("P3", "P4") else rule
 
 
 # --------------------------------------------------------------------------- the key
@@ -322,7 +334,9 @@ def test_a_dropped_or_expired_shared_watch(
 
     async def scenario() -> list[list[dict[str, Any]]]:
         task = asyncio.create_task(shared_events(triggers))
-        await asyncio.to_thread(cluster.wait_for, lambda: cluster.stats()["watches_open"] == 2, 10)
+        # Both shared watches opened once (with cuts every 0.3 s, "open now" flickers).
+        opened = lambda: cluster.stats()["watches_opened"] >= 2  # noqa: E731
+        await asyncio.to_thread(cluster.wait_for, opened, 10)
         if expire:
             await asyncio.to_thread(expire_the_watches, cluster)
         return await task
