@@ -185,7 +185,7 @@ def poke_plan(
 
 
 def _related_by_pages(picture: Picture, policy: ReadinessPolicy) -> Plan[None]:
-    """The related LISTs of a workload read: the pods (last) straight into its rules."""
+    """The related LISTs of a workload: the others start its rules, the pods (last) feed them."""
     kind, workload = picture.kind, picture.workload
     assert kind.start is not None and workload is not None
     selector = {"labelSelector": kind.selector(workload)}
@@ -197,9 +197,6 @@ def _related_by_pages(picture: Picture, policy: ReadinessPolicy) -> Plan[None]:
             yield Read(request, selector, paged=True, pages=picture.pods)
         else:
             related[resource.plural] = (yield Read(request, selector, paged=True)).items
-            picture.related[resource.plural] = {
-                name_of(obj): obj for obj in related[resource.plural]
-            }
 
 
 def watch_plan(kind: Kind, name: str, namespace: str) -> Plan[tuple[Picture, list[Watch]]]:

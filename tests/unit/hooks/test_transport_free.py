@@ -19,7 +19,7 @@ from airflow_sts_provider.hooks.clock import ServerClock, parse_date_header
 from airflow_sts_provider.hooks.events import event_field_selector, warning_event_lines
 from airflow_sts_provider.hooks.paging import Pager
 from airflow_sts_provider.hooks.wire import Request, error_for_status, status_message
-from airflow_sts_provider.kinds import kind_of, spec_selector
+from airflow_sts_provider.kinds import KINDS, Kind, kind_of, spec_selector
 from airflow_sts_provider.readiness import PodReport, ReadinessPolicy, State, Verdict
 from airflow_sts_provider.reporting import failure_message, not_found_verdict
 from airflow_sts_provider.triggers.base import seconds_until_change
@@ -222,6 +222,25 @@ def test_not_found_verdict_waits_and_names_the_object() -> None:
 def test_the_kinds_table_rejects_an_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown kind 'Job'"):
         kind_of("Job")
+
+
+@pytest.mark.parametrize(
+    "row",
+    [kind for kind in KINDS.values() if kind.related],
+    ids=[f"{name} reads its pods last" for name, kind in KINDS.items() if kind.related],
+)
+def test_every_row_that_reads_pods_reads_them_last_and_starts_its_rules(row: Kind) -> None:
+    """The rules start on everything else the row reads; the pods then come page by page."""
+    assert row.related[-1].plural == "pods"
+    assert all(r.plural != "pods" for r in row.related[:-1])
+    assert row.start is not None
+
+
+def test_a_pager_that_hands_its_items_on_counts_them_and_keeps_none() -> None:
+    pager = Pager(limit=2, keep=False)
+    pager.add(page(["a", "b"], "t1"))
+    pager.add(page(["c"], None))
+    assert (pager.items, pager.count, pager.pages, pager.done) == ([], 3, 2, True)
 
 
 def event(
