@@ -59,12 +59,6 @@ def poke(hook: WorkloadHook, kind: Kind, name: str, namespace: str) -> dict[str,
     return verdict.to_dict()
 
 
-@pytest.fixture
-def frozen() -> Iterator[EmulatedCluster]:
-    with EmulatedCluster(manual_clock=True) as cluster:
-        yield cluster
-
-
 SCENARIOS = [name for name in scenarios.SCENARIOS if name != "big"]
 
 

@@ -11,8 +11,6 @@ expired judges each pod once.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,16 +23,9 @@ from airflow_sts_provider.kinds import Kind
 from airflow_sts_provider.readiness import ReadinessPolicy
 from airflow_sts_provider.testing.cluster import EmulatedCluster
 
-from .test_decode_scenarios import MOMENTS, SCENARIOS, workloads
+from .test_decode_scenarios import MOMENTS, SCENARIOS, connect, workloads
 
-CONN = "AIRFLOW_CONN_KUBERNETES_DEFAULT"
 POLICY = ReadinessPolicy(min_stable_seconds=5)
-
-
-def connect(monkeypatch: pytest.MonkeyPatch, cluster: EmulatedCluster, **kw: Any) -> WorkloadHook:
-    extra = {"kube_config": cluster.kubeconfig}
-    monkeypatch.setenv(CONN, json.dumps({"conn_type": "kubernetes", "extra": extra}))
-    return WorkloadHook(**kw)
 
 
 def whole_list(hook: WorkloadHook, kind: Kind, name: str, namespace: str) -> dict[str, Any]:
@@ -47,12 +38,6 @@ def whole_list(hook: WorkloadHook, kind: Kind, name: str, namespace: str) -> dic
     picture = run_plan(poke_plan(kind, name, namespace), answer)
     verdict = picture.judge(hook._now(clock), POLICY)
     return run_plan(events_plan(verdict, picture, hook._warn_once), answer).to_dict()
-
-
-@pytest.fixture
-def frozen() -> Iterator[EmulatedCluster]:
-    with EmulatedCluster(manual_clock=True) as cluster:
-        yield cluster
 
 
 @pytest.mark.parametrize(
