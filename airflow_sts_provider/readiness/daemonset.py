@@ -318,12 +318,12 @@ class _Judgement(Judgement):
     pods_rule = "DS7"
 
     def __init__(self, daemonset: Obj, revisions: Any, policy: ReadinessPolicy) -> None:
-        wrong = shapes.problems(daemonset, shapes.DAEMONSET, "DaemonSet")
-        revs, self.bad = shapes.entries(revisions, "DS5", "revisions")
-        wrong += [p for rev in revs for p in shapes.problems(rev, shapes.REVISION, "revision")]
-        super().__init__(policy, wrong)
+        revs, self.bad, wrong = shapes.checked_entries(
+            revisions, "DS5", "revisions", shapes.REVISION, "revision"
+        )
+        super().__init__(policy, shapes.problems(daemonset, shapes.DAEMONSET, "DaemonSet") + wrong)
         self.daemonset = daemonset
-        self.d = None if wrong else _read(daemonset, revs)
+        self.d = None if self.wrong else _read(daemonset, revs)
         self.placing = _Placing()
 
     def _add(self, pods: list[Obj], now: datetime) -> None:

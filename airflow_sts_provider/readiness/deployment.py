@@ -254,12 +254,14 @@ class _Judgement(Judgement):
     pods_rule = "D6"
 
     def __init__(self, deployment: Obj, replicasets: Any, policy: ReadinessPolicy) -> None:
-        wrong = shapes.problems(deployment, shapes.DEPLOYMENT, "Deployment")
-        sets, self.bad = shapes.entries(replicasets, "D6", "replicasets")
-        wrong += [p for rs in sets for p in shapes.problems(rs, shapes.REPLICASET, "ReplicaSet")]
-        super().__init__(policy, wrong)
+        sets, self.bad, wrong = shapes.checked_entries(
+            replicasets, "D6", "replicasets", shapes.REPLICASET, "ReplicaSet"
+        )
+        super().__init__(
+            policy, shapes.problems(deployment, shapes.DEPLOYMENT, "Deployment") + wrong
+        )
         self.deployment = deployment
-        self.d = None if wrong else _read(deployment)
+        self.d = None if self.wrong else _read(deployment)
         self.sets = _replicasets(self.d, sets) if self.d is not None else _ReplicaSets({}, None)
         self.split = _Split()
 

@@ -140,6 +140,15 @@ def entries(value: Any, rule: str, what: str) -> tuple[list[Any], list[Finding]]
     return seen.take(value), seen.findings(rule)
 
 
+def checked_entries(
+    value: Any, rule: str, what: str, schema: Schema, name: str
+) -> tuple[list[Any], list[Finding], list[Finding]]:
+    """A list read with the workload (ReplicaSets, revisions): its objects, the entries
+    that are not objects (:func:`entries`), and the wrong fields of those that are."""
+    kept, bad = entries(value, rule, what)
+    return kept, bad, [found for entry in kept for found in problems(entry, schema, name)]
+
+
 class Entries:
     """:func:`entries` over a list that arrives in pages: positions count across pages.
 
