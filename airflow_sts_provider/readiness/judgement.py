@@ -9,8 +9,10 @@ over those reports. ``evaluate_*`` are the same two steps over one list, so a
 page-by-page verdict is by construction the verdict of the whole list.
 
 A page is judged at the ``now`` it was read at (the API server's clock when its
-response came): a window timed earlier is never longer than one timed at the
-end, so judging early can only make a verdict wait, never pass sooner.
+response came), which is also closest to when its pods looked so: a window timed
+earlier is never longer than one timed at the end, so judging early can only make
+a verdict wait, never pass sooner (and a restart whose window ends during the
+poke's own reads still counts, as it did when the page was read).
 """
 
 from __future__ import annotations
