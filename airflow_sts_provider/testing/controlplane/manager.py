@@ -15,11 +15,13 @@ Both may run at once; a lock makes sure only one reconcile pass runs at a time.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import heapq
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
 from airflow_sts_provider.testing.clock import Clock
@@ -47,6 +49,42 @@ _RETRY = timedelta(seconds=1)
 #: passes without settling after which a reconcile gives up (a bug, logged)
 _MAX_PASSES = 10_000
 _HOUSEKEEPING = timedelta(seconds=60)
+#: the cyclic collector's thresholds while a reconcile runs: bringing up 20,000 pods
+#: allocates millions of long-lived (acyclic) dicts, and with the default (700, 10, 10)
+#: the full collections that keep rescanning them took a fifth of the time
+_RECONCILE_GC_THRESHOLD = (50_000, 20, 100)
+
+
+class _FewerCollections:
+    """Raise the collector's thresholds while any reconcile runs (in any thread).
+
+    The collector still runs, only less often; the thresholds in force before the
+    first reconcile began are restored when the last one ends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved: tuple[int, int, int] = gc.get_threshold()
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._saved = gc.get_threshold()
+                pairs = zip(self._saved, _RECONCILE_GC_THRESHOLD, strict=True)
+                gc.set_threshold(*(max(a, b) for a, b in pairs))
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    gc.set_threshold(*self._saved)
+
+
+_fewer_collections = _FewerCollections()
 
 
 class Steps(Controller):
@@ -166,7 +204,7 @@ class ControlPlane:
     def reconcile(self, *, raise_errors: bool = False) -> int:
         """Sync every dirty or due key until none is left; returns the number of syncs."""
         done = 0
-        with self._reconcile_lock:
+        with self._reconcile_lock, _fewer_collections():
             for _ in range(_MAX_PASSES):
                 work = self._take_work(self.clock.now())
                 if not work:
