@@ -33,13 +33,19 @@ class Context:
     recorder: EventRecorder
     deleter: Deleter
 
-    def write_status(self, resource: str, cached: Obj, status: Obj) -> None:
+    def write_status(
+        self, resource: str, cached: Obj, status: Obj, *, handed_over: bool = False
+    ) -> None:
         """Replace the status of ``cached`` (the current version: hold the store lock).
 
         Cheaper than ``store.update`` (no copy of the whole object, no read-back);
         safe because under the store lock the cache is exactly what the store holds.
+        ``handed_over``: see :meth:`Store.hand_over_status` (a status built for this write).
         """
-        self.store.replace_status(resource, cached, status)
+        if handed_over:
+            self.store.hand_over_status(resource, cached, status)
+        else:
+            self.store.replace_status(resource, cached, status)
 
     def delete(self, resource: str, obj: Obj, propagation: str | None = None) -> None:
         """Delete as a controller's client does: through the apiserver's DELETE semantics."""

@@ -168,8 +168,13 @@ class Scheduler(Controller):
             }
         )
         status["conditions"] = conditions
-        binding = {**pod, "spec": {**pod["spec"], "nodeName": node}, "status": status}
-        bound = self.ctx.store.replace("pods", binding)
+        binding = {
+            **pod,
+            "metadata": dict(meta),
+            "spec": {**pod["spec"], "nodeName": node},
+            "status": status,
+        }
+        bound = self.ctx.store.put("pods", binding)  # fresh at the top: handed over
         self._load[node].add(meta["uid"])
         self._reported.pop(meta["uid"], None)
         self.ctx.recorder.record(

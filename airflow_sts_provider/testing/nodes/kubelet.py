@@ -115,7 +115,9 @@ class Kubelet(Controller):
         sim.advance(now)
         status = sim.status(pod)
         if status != pod.get("status"):
-            self.ctx.write_status("pods", pod, status)
+            # ``status`` is built afresh by every call and shares only dicts the sim
+            # and the store never change in place (conditions, last terminations)
+            self.ctx.write_status("pods", pod, status, handed_over=True)
         if sim.removed:
             self._remove(key, uid)
             return None

@@ -319,8 +319,26 @@ class Store:
         is shared with the stored object, which is never changed in place, and
         defaulting leaves an already stored spec as it is.
         """
-        obj = {**current, "metadata": dict(current["metadata"]), "status": clone(status)}
+        self.hand_over_status(resource, current, clone(status))
+
+    def hand_over_status(self, resource: str, current: Obj, status: Obj) -> None:
+        """:meth:`replace_status`, storing ``status`` itself, uncopied.
+
+        Only for an internal writer that built ``status`` for this write and never
+        changes it (or anything in it) again, as the kubelet does; never for a body
+        that came from an API client.
+        """
+        obj = {**current, "metadata": dict(current["metadata"]), "status": status}
         self._replace(resource, obj)
+
+    def put(self, resource: str, obj: Obj) -> Obj:
+        """:meth:`replace`, handing ``obj`` over; returns the stored object (read only).
+
+        For internal writers only: ``obj`` and its ``metadata`` must be the caller's own
+        fresh dicts; anything else in it may be shared with stored objects but nobody
+        may change it in place again (the scheduler's binding, built from the cache).
+        """
+        return self._replace(resource, obj)
 
     def _replace(self, resource: str, obj: Obj, *, expect_rv: str | None = None) -> Obj:
         """:meth:`replace` of an object the store owns already (a copy no one else holds)."""

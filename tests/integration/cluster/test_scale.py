@@ -97,3 +97,24 @@ def test_a_paged_list_sorts_the_pods_once_not_once_per_page(
     assert len(names) == pods and len(set(names)) == pods
     assert names == builtins.sorted(names)  # etcd's key order, page after page
     assert sorted_items <= 2 * pods, f"{sorted_items} objects sorted for {pods // limit} pages"
+
+
+def test_statuses_handed_over_to_the_store_are_never_changed_afterwards() -> None:
+    """The kubelet and the scheduler hand their fresh bodies to the store uncopied: every
+    stored version of a pod (watch history) must stay as it was written, while the sims
+    that built them go on (a crash loop: restarts, back-off, last terminations)."""
+    from airflow_sts_provider.testing.registry.store import Change
+
+    written: list[tuple[Change, Any]] = []
+    with EmulatedCluster(manual_clock=True, tls=False) as cluster:
+
+        def keep(change: Change) -> None:
+            if change.resource == "pods":
+                written.append((change, copy.deepcopy(change.obj)))
+
+        cluster.store.add_listener(keep)
+        cluster.apply_scenario("crashloop")
+        cluster.advance(120)
+    assert len(written) > 10
+    for change, as_written in written:
+        assert change.obj == as_written, change.obj["metadata"]["name"]
