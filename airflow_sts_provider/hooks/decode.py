@@ -22,6 +22,7 @@ path (a body that is not a JSON object is transient).
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from typing import Any, Final, TypedDict
@@ -205,7 +206,17 @@ def decode_body(request: Request, data: bytes | str) -> Obj:
     decoder = _slim_decoder(request)
     if decoder is not None:
         try:
-            obj: Obj = decoder.decode(data)
+            # A page builds ~150,000 dicts and lists at once, all alive: the cyclic
+            # collector's passes meanwhile only promote them, and doubled a paged
+            # poke's CPU (5,000 pods: 0.72 s -> 0.32 s without). The tree decoded is
+            # acyclic; the collector runs again, as it was, once the page is built.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                obj: Obj = decoder.decode(data)
+            finally:
+                if collecting:
+                    gc.enable()
             return obj
         except msgspec.MsgspecError:
             pass  # not JSON, not an object, or a shape the schema does not fit: in full

@@ -440,3 +440,19 @@ def test_real_objects_give_the_verdict_full_decoding_gives(path: Path) -> None:
             evaluate_deployment(obj, [], p, now=now) for p in (slim(PODS, pods), full(pods))
         ]
     assert verdicts[0].to_dict() == verdicts[1].to_dict()
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector on stays on", "off stays off"])
+def test_a_slim_decode_leaves_the_cyclic_collector_as_it_found_it(enabled: bool) -> None:
+    import gc
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        body = json.dumps({"items": [pod(0)], "metadata": {}}).encode()
+        assert decode_body(PODS, body)["items"]
+        with pytest.raises(TransientKubernetesError):
+            decode_body(PODS, b"<html>")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
