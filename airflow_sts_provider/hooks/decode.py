@@ -22,9 +22,12 @@ path (a body that is not a JSON object is transient).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import re
+import threading
+from collections.abc import Iterator
 from typing import Any, Final, TypedDict
 
 from airflow_sts_provider.hooks.wire import Obj, Request, decode_object
@@ -187,6 +190,41 @@ _DECODERS: dict[tuple[str, str], Any] = (
 )
 
 
+class _CollectorPause:
+    """Pause the cyclic collector while any thread decodes a page; resume after the last.
+
+    The collector is one switch for the whole process, and a worker or a triggerer may
+    decode in several threads at once. Each thread saving and restoring the switch on
+    its own can interleave so that the last restore writes "off" (one thread reads
+    "off" while another has paused it): the collector would then stay off for the
+    life of the process. So the pauses are counted under one lock, and the state
+    found by the first is the state restored by the last.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pausing = 0
+        self._was_enabled = False
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._pausing == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._pausing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._pausing -= 1
+                if self._pausing == 0 and self._was_enabled:
+                    gc.enable()
+
+
+_collector_paused = _CollectorPause()
+
+
 def _slim_decoder(request: Request) -> Any:
     """The slim decoder of a LIST of core v1 pods/events or apps/v1 sets, else None.
 
@@ -210,13 +248,8 @@ def decode_body(request: Request, data: bytes | str) -> Obj:
             # collector's passes meanwhile only promote them, and doubled a paged
             # poke's CPU (5,000 pods: 0.72 s -> 0.32 s without). The tree decoded is
             # acyclic; the collector runs again, as it was, once the page is built.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
+            with _collector_paused():
                 obj: Obj = decoder.decode(data)
-            finally:
-                if collecting:
-                    gc.enable()
             return obj
         except msgspec.MsgspecError:
             pass  # not JSON, not an object, or a shape the schema does not fit: in full

@@ -456,3 +456,35 @@ def test_a_slim_decode_leaves_the_cyclic_collector_as_it_found_it(enabled: bool)
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_overlapping_decodes_in_two_threads_leave_the_collector_on() -> None:
+    """The interleaving that used to switch it off for good: one thread reads the switch
+    while another has paused it, and the first to finish turns it back on too early."""
+    import gc
+    import threading
+
+    assert gc.isenabled()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def first() -> None:
+        with decode._collector_paused():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with decode._collector_paused():
+            second_in.set()
+            first_out.wait(5)
+            seen.append(gc.isenabled())  # the first has finished; this one still decodes
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == [False]
+    assert gc.isenabled()
