@@ -131,7 +131,7 @@ def test_pokes_through_corrupt_bodies_reach_the_workloads_own_verdict(
     needle: str,
 ) -> None:
     cluster.apply_scenario(scenario)
-    cluster.faults.set(corrupt_rate=rate, seed=8)
+    cluster.faults.set(corrupt_rate=rate, seed=FIRST_CORRUPT)  # at least the first read
     hook = WorkloadHook(kubernetes_conn_id=CONN_ID)
     last: list[Verdict | TransientKubernetesError] = []
 

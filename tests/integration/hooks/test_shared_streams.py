@@ -64,6 +64,23 @@ def make(
     )
 
 
+@pytest.fixture
+def held() -> Iterator[EmulatedCluster]:
+    """A cluster whose clock stands still until a test moves it: a workload cannot
+    finish before the triggers watch it, however late a loaded machine starts them."""
+    with EmulatedCluster(manual_clock=True) as running:
+        os.environ[CONN_ENV] = running.airflow_connection_json()
+        yield running
+    os.environ.pop(CONN_ENV, None)
+
+
+async def advance_until_done(cluster: EmulatedCluster, task: asyncio.Task[Any]) -> None:
+    """Move a held clock on, two seconds at a time, until the triggers have fired."""
+    while not task.done():
+        await asyncio.to_thread(cluster.advance, 2)
+        await asyncio.sleep(0.05)
+
+
 async def subscribe(
     manager: SharedStreamManager, trigger_id: int, trigger: WorkloadRunningTrigger
 ) -> list[dict[str, Any]]:
@@ -326,8 +343,9 @@ def expire_the_watches(cluster: EmulatedCluster) -> None:
     ],
 )
 def test_a_dropped_or_expired_shared_watch(
-    cluster: EmulatedCluster, expire: bool, relists: int
+    held: EmulatedCluster, expire: bool, relists: int
 ) -> None:
+    cluster = held
     cluster.apply_scenario("slow-start")
     cluster.faults.set(watch_cut_after=0.3)
     triggers = [make("slow-start", window=3) for _ in range(4)]
@@ -336,9 +354,10 @@ def test_a_dropped_or_expired_shared_watch(
         task = asyncio.create_task(shared_events(triggers))
         # Both shared watches opened once (with cuts every 0.3 s, "open now" flickers).
         opened = lambda: cluster.stats()["watches_opened"] >= 2  # noqa: E731
-        await asyncio.to_thread(cluster.wait_for, opened, 10)
+        await asyncio.to_thread(cluster.wait_for, opened, 60)
         if expire:
             await asyncio.to_thread(expire_the_watches, cluster)
+        await advance_until_done(cluster, task)
         return await task
 
     events = asyncio.run(scenario())
@@ -376,9 +395,11 @@ def test_a_workload_deleted_while_waiting_still_fails_saying_so(cluster: Emulate
 
     async def delete_later() -> list[list[dict[str, Any]]]:
         task = asyncio.create_task(
-            shared_events([make("slow-start", window=600, timeout=20), make("healthy", window=600)])
+            shared_events([make("slow-start", window=600, timeout=60), make("healthy", window=600)])
         )
-        await asyncio.sleep(2.0)
+        # Deleted once both have been seen (listed, and watched): not "never found".
+        watching = lambda: cluster.stats()["watches_open"] >= 2  # noqa: E731
+        await asyncio.to_thread(cluster.wait_for, watching, 60)
         await asyncio.to_thread(cluster.delete, "statefulsets", "default", "slow-start")
         await asyncio.to_thread(cluster.delete, "statefulsets", "default", "healthy")
         return await task

@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -67,6 +67,34 @@ def fire(trigger: WorkloadRunningTrigger) -> dict[str, Any]:
 
     payload: dict[str, Any] = asyncio.run(first()).payload
     return payload
+
+
+def fire_on_a_held_clock(
+    trigger: WorkloadRunningTrigger, cluster: EmulatedCluster, watching: Callable[[], bool]
+) -> dict[str, Any]:
+    """Run the trigger while the cluster's clock stands still until ``watching()`` holds,
+    then move the clock on until the trigger fires.
+
+    The workload cannot finish before the trigger has done what the test is about (on a
+    loaded machine a trigger may first list only seconds after it starts, and a test
+    cluster at speed 20 finishes a rollout in that time: it would fire without watching).
+    """
+
+    async def run() -> Any:
+        task = asyncio.create_task(asyncio.wait_for(anext(trigger.run()), timeout=120))
+        await asyncio.to_thread(cluster.wait_for, lambda: watching() or task.done(), 60)
+        while not task.done():
+            await asyncio.to_thread(cluster.advance, 2)
+            await asyncio.sleep(0.05)
+        return await task
+
+    payload: dict[str, Any] = asyncio.run(run()).payload
+    return payload
+
+
+def both_watches_open(cluster: EmulatedCluster) -> bool:
+    """The trigger has listed and now watches the workload and its pods."""
+    return int(cluster.stats()["watches_open"]) >= 2
 
 
 def test_serialize_round_trips_through_its_classpath() -> None:
@@ -171,7 +199,8 @@ rules:
   - {apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get"]}
   - {apiGroups: [""], resources: ["pods"], verbs: ["get", "list"]}
 """
-    with EmulatedCluster(speed=20, role=role) as locked:
+    # A held clock: the pods cannot all be Ready and stable before the trigger watches.
+    with EmulatedCluster(manual_clock=True, role=role) as locked:
         locked.apply_scenario("healthy")
         event = fire(make(StatefulSetRunningTrigger, locked, "healthy"))
     assert event["status"] == "error"
@@ -296,10 +325,13 @@ class CountingFaults(Faults):
 def test_a_failing_watch_is_retried_in_place_without_relisting() -> None:
     """One failed watch request used to tear down the cycle and list everything again."""
     faults = CountingFaults()
-    with EmulatedCluster(speed=20, faults=faults) as flaky:
+    with EmulatedCluster(manual_clock=True, faults=faults) as flaky:
         flaky.apply_scenario("healthy")
         faults.set(path_pattern=r"watch=true", fail_next=4, fail_codes=[503], retry_after=0)
-        event = fire(make(StatefulSetRunningTrigger, flaky, "healthy"))
+        trigger = make(StatefulSetRunningTrigger, flaky, "healthy")
+        event = fire_on_a_held_clock(
+            trigger, flaky, lambda: faults.injected == 4 and both_watches_open(flaky)
+        )
     assert event["status"] == "success"
     assert faults.injected == 4
     pod_lists = [p for p in faults.paths if "/pods?" in p and "watch=true" not in p]
@@ -315,13 +347,21 @@ def test_a_workload_deleted_while_the_trigger_waits(
     cluster: EmulatedCluster, fail_fast: bool, status: str
 ) -> None:
     cluster.apply_scenario("slow-start")
+    # Without fail_fast the wait ends at its timeout; with it, at the deletion.
+    timeout = 60 if fail_fast else 8
     trigger = make(
-        StatefulSetRunningTrigger, cluster, "slow-start", window=600, timeout=8, fail_fast=fail_fast
+        StatefulSetRunningTrigger,
+        cluster,
+        "slow-start",
+        window=600,
+        timeout=timeout,
+        fail_fast=fail_fast,
     )
 
     async def delete_later() -> dict[str, Any]:
-        task = asyncio.create_task(asyncio.wait_for(anext(trigger.run()), timeout=60))
-        await asyncio.sleep(2.0)
+        task = asyncio.create_task(asyncio.wait_for(anext(trigger.run()), timeout=90))
+        # Deleted once the trigger has seen it (listed, and now watches): not "never found".
+        await asyncio.to_thread(cluster.wait_for, lambda: both_watches_open(cluster), 60)
         await asyncio.to_thread(cluster.delete, "statefulsets", "default", "slow-start")
         return (await task).payload  # type: ignore[no-any-return]
 
