@@ -301,10 +301,10 @@ def test_a_late_subscriber_decides_from_the_current_picture(cluster: EmulatedClu
     async def scenario() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
         manager = SharedStreamManager()
         early = asyncio.create_task(subscribe(manager, 1, make("slow-start", window=600)))
-        await asyncio.to_thread(cluster.wait_for, lambda: cluster.stats()["watches_open"] == 2, 10)
+        await asyncio.to_thread(cluster.wait_for, lambda: cluster.stats()["watches_open"] == 2, 60)
         await asyncio.sleep(1.5)  # healthy is READY in the store by now (window 1s)
         before = cluster.stats()
-        late = await asyncio.wait_for(subscribe(manager, 2, make("healthy", window=1)), 10)
+        late = await asyncio.wait_for(subscribe(manager, 2, make("healthy", window=1)), 60)
         after = cluster.stats()
         early.cancel()
         await asyncio.gather(early, return_exceptions=True)
