@@ -21,7 +21,8 @@ fields the rules read), then judged.
 
 ``--against FILE`` also times another version of the rules in the same process,
 on the same inputs, the two taking turns (best of ``--repeats``), for instance
-the single module before the rules became a package (medians and best runs):
+the single module before the rules became a package (medians and best runs), on
+pods decoded in full and as the hook decodes them today (slim):
 
     git show 1cbab87:airflow_sts_provider/readiness.py > /tmp/old_readiness.py
     python benchmarks/bench_rules.py --against /tmp/old_readiness.py
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.util
+import itertools
 import json
 import statistics
 import sys
@@ -310,11 +312,16 @@ def _rollout_shape(ordinal: int) -> str:
     return ("stabilizing", "crashing", "outdated")[(ordinal // 10) % 3]
 
 
-def make_case(size: int, *, rolling: bool) -> tuple[Json, list[Json]]:
-    """The StatefulSet and its pods, round-tripped through JSON like a real LIST answer."""
+def make_case(size: int, *, rolling: bool, slim: bool = False) -> tuple[Json, list[Json]]:
+    """The StatefulSet and its pods, round-tripped through JSON like a real LIST answer.
+
+    ``slim``: decoded as the hook decodes a LIST today (only the fields the rules
+    read), else in full with ``json.loads``, as the 0.1 hook did.
+    """
     pods = [realistic_pod(i, _rollout_shape(i) if rolling else "ready") for i in range(size)]
-    raw = json.dumps({"items": pods})
-    return statefulset(size, rolling=rolling), json.loads(raw)["items"]
+    raw = json.dumps({"items": pods}).encode()
+    items = decode_body(_LIST_PODS, raw)["items"] if slim else json.loads(raw)["items"]
+    return statefulset(size, rolling=rolling), items
 
 
 def time_sizes(cases: dict[int, tuple[Json, list[Json]]], repeats: int) -> dict[int, list[float]]:
@@ -391,14 +398,17 @@ def time_against(other: Evaluate, path: str, repeats: int) -> None:
 
     Medians and best runs both: the median is what issue 7's "no slower" is read
     from (several repeats, alternating, so a neighbour's slow spell hits both).
+    Each shape twice: the pods decoded as the hook decodes them today (``slim``: what
+    the rules are fed in a poke) and in full (``full``: what the 0.1 hook fed them).
+    Both versions get the same input in each row.
     """
     print(f"\n{max(SIZES)} pods, this version against {path} (same process, taking turns):")
     print(
-        f"{'shape':<8} {'against':>8} {'this':>8} {'median':>7} "
+        f"{'shape':<8} {'pods as':<8} {'against':>8} {'this':>8} {'median':>7} "
         f"{'against':>8} {'this':>8} {'best':>6}"
     )
-    for rolling in (False, True):
-        sts, pods = make_case(max(SIZES), rolling=rolling)
+    for rolling, slim in itertools.product((False, True), (False, True)):
+        sts, pods = make_case(max(SIZES), rolling=rolling, slim=slim)
         runs: dict[str, Evaluate] = {"against": other, "this": evaluate_statefulset}
         samples: dict[str, list[float]] = {key: [] for key in runs}
         for run in runs.values():
@@ -412,7 +422,8 @@ def time_against(other: Evaluate, path: str, repeats: int) -> None:
         med = {key: statistics.median(values) * 1e3 for key, values in samples.items()}
         best = {key: min(values) * 1e3 for key, values in samples.items()}
         print(
-            f"{'rollout' if rolling else 'ready':<8} {med['against']:>6.2f}ms "
+            f"{'rollout' if rolling else 'ready':<8} {'slim' if slim else 'full':<8} "
+            f"{med['against']:>6.2f}ms "
             f"{med['this']:>6.2f}ms "
             f"{med['this'] / med['against']:>6.3f}x {best['against']:>6.2f}ms "
             f"{best['this']:>6.2f}ms {best['this'] / best['against']:>5.3f}x"
