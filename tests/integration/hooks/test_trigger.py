@@ -361,7 +361,8 @@ def test_a_workload_deleted_while_the_trigger_waits(
     async def delete_later() -> dict[str, Any]:
         task = asyncio.create_task(asyncio.wait_for(anext(trigger.run()), timeout=90))
         # Deleted once the trigger has seen it (listed, and now watches): not "never found".
-        await asyncio.to_thread(cluster.wait_for, lambda: both_watches_open(cluster), 60)
+        seen = lambda: both_watches_open(cluster) or task.done()  # noqa: E731
+        await asyncio.to_thread(cluster.wait_for, seen, 60)
         await asyncio.to_thread(cluster.delete, "statefulsets", "default", "slow-start")
         return (await task).payload  # type: ignore[no-any-return]
 
