@@ -30,6 +30,8 @@ from airflow_sts_provider.triggers.statefulset import (
 )
 from airflow_sts_provider.triggers.workloads import WorkloadsRunningTrigger
 
+from .held import advance_until_done
+
 CONN_ID = "sts_shared_test"
 CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"
 
@@ -65,20 +67,11 @@ def make(
 
 
 @pytest.fixture
-def held() -> Iterator[EmulatedCluster]:
-    """A cluster whose clock stands still until a test moves it: a workload cannot
-    finish before the triggers watch it, however late a loaded machine starts them."""
-    with EmulatedCluster(manual_clock=True) as running:
-        os.environ[CONN_ENV] = running.airflow_connection_json()
-        yield running
+def held(frozen: EmulatedCluster) -> Iterator[EmulatedCluster]:
+    """The ``frozen`` cluster (:mod:`.held`), with the connection the triggers resolve."""
+    os.environ[CONN_ENV] = frozen.airflow_connection_json()
+    yield frozen
     os.environ.pop(CONN_ENV, None)
-
-
-async def advance_until_done(cluster: EmulatedCluster, task: asyncio.Task[Any]) -> None:
-    """Move a held clock on, two seconds at a time, until the triggers have fired."""
-    while not task.done():
-        await asyncio.to_thread(cluster.advance, 2)
-        await asyncio.sleep(0.05)
 
 
 async def subscribe(

@@ -21,6 +21,8 @@ from airflow_sts_provider.triggers.statefulset import (
     trigger_for,
 )
 
+from .held import advance_until_done
+
 #: The connection the triggers resolve by id, as in the triggerer: never shipped in kwargs.
 CONN_ID = "sts_trigger_test"
 CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"
@@ -73,19 +75,17 @@ def fire_on_a_held_clock(
     trigger: WorkloadRunningTrigger, cluster: EmulatedCluster, watching: Callable[[], bool]
 ) -> dict[str, Any]:
     """Run the trigger while the cluster's clock stands still until ``watching()`` holds,
-    then move the clock on until the trigger fires.
+    then move the clock on until the trigger fires (:mod:`.held`).
 
-    The workload cannot finish before the trigger has done what the test is about (on a
-    loaded machine a trigger may first list only seconds after it starts, and a test
-    cluster at speed 20 finishes a rollout in that time: it would fire without watching).
+    On a loaded machine a trigger may first list only seconds after it starts, and a
+    test cluster at speed 20 finishes a rollout in that time: it would fire without
+    ever watching.
     """
 
     async def run() -> Any:
         task = asyncio.create_task(asyncio.wait_for(anext(trigger.run()), timeout=120))
         await asyncio.to_thread(cluster.wait_for, lambda: watching() or task.done(), 60)
-        while not task.done():
-            await asyncio.to_thread(cluster.advance, 2)
-            await asyncio.sleep(0.05)
+        await advance_until_done(cluster, task)
         return await task
 
     payload: dict[str, Any] = asyncio.run(run()).payload
