@@ -170,7 +170,8 @@ class Store:
         self.listed: set[str] = set()
         self.synced = asyncio.Event()
         self.stale: set[str] = set()
-        self.error: BaseException | None = None
+        #: A permanent error per resource (401/403...), until that resource lists again.
+        self.errors: dict[str, BaseException] = {}
         self.version = 0
         self.clock = ServerClock()
         #: One small read for a fresh ``Date``; set by the stream while it runs.
@@ -185,6 +186,11 @@ class Store:
         self._labelled: dict[str, dict[tuple[str, str], set[str]]] = {
             r.plural: defaultdict(set) for r in self.resources
         }
+
+    @property
+    def error(self) -> BaseException | None:
+        """The first permanent error of a resource that has not listed since, if any."""
+        return next(iter(self.errors.values()), None)
 
     # ------------------------------------------------------------------ subscribers
 
@@ -256,7 +262,7 @@ class Store:
             elif isinstance(item, _Stale):
                 self._mark(batch, item)
             else:
-                self.error = batch.error = item.error
+                self.errors[item.plural] = batch.error = item.error
         batch.version = self.version
         return batch
 
@@ -301,7 +307,7 @@ class Store:
             self._relabel(item.plural, name, None, obj)
         self.listed.add(item.plural)
         self.stale.discard(item.plural)
-        self.error = None
+        self.errors.pop(item.plural, None)
         self.version += 1
         if item.plural == self.kind.resource.plural:
             for name in list(self._interest):
@@ -444,7 +450,8 @@ async def _follow(
             failures += 1
             inbox.put_nowait(_Failed(plural, exc))
             delay = hook.retry.delay(failures)
-            log.warning("Shared watch of %s failed (%s); each trigger watches alone", plural, exc)
+            say = log.warning if failures == 1 else log.debug  # once, not at every retry
+            say("Shared watch of %s failed (%s); each trigger watches alone", plural, exc)
             await asyncio.sleep(delay)
 
 
@@ -514,8 +521,11 @@ class Feed:
         self.store: Store | None = None
         self.hook = SubscriberHook(self, **trigger.hook_kwargs())
         self._known = asyncio.Event()
+        #: Set when the stream ended, or failed in a way retrying cannot fix: stop waiting.
         self._ended = asyncio.Event()
         self._end: BaseException | None = None
+        #: The permanent error a batch carried: this subscriber watches alone from now on.
+        self._failure: BaseException | None = None
         self._built_at = -1
         self._adopt(Store.live.get(trigger.shared_stream_key()))
         self._pump = asyncio.create_task(self._run(stream), name=f"shared-feed[{trigger.name}]")
@@ -530,7 +540,11 @@ class Feed:
     async def synced(self, timeout: float) -> bool:
         """Wait (at most ``timeout``) until the store has listed everything once.
 
-        :raises SharedStreamError: the shared stream ended (the triggerer failed it).
+        A resource whose LIST or watch is refused for good never lists: waiting for it
+        would hang the trigger until its timeout, so a permanent error ends the wait.
+
+        :raises SharedStreamError: the shared stream ended (the triggerer failed it), or
+            one of its resources failed for good (401/403...): watch alone.
         """
         try:
             await asyncio.wait_for(self._known.wait(), timeout)
@@ -548,8 +562,11 @@ class Feed:
         return self.store.synced.is_set()
 
     def _raise_if_ended(self) -> None:
-        if self._end is not None:
-            raise SharedStreamError(self._end)
+        failure = self._end or self._failure
+        if failure is None and self.store is not None:
+            failure = self.store.error  # a late subscriber of a stream already refused
+        if failure is not None:
+            raise SharedStreamError(failure)
 
     def picture(self) -> Picture:
         """The trigger's picture from the store's current state; anything queued is older.
@@ -561,8 +578,6 @@ class Feed:
         assert store is not None
         while not self.queue.empty():
             self.queue.get_nowait()
-        if store.error is not None:
-            raise SharedStreamError(store.error)
         self._built_at = store.version
         self.trigger._stale = set(store.stale)
         self.hook.clock = store.clock
@@ -609,6 +624,8 @@ class Feed:
     def _take(self, batch: Batch) -> None:
         store = batch.store
         if batch.error is not None:
+            self._failure = batch.error
+            self._ended.set()  # wakes a subscriber still waiting for the first list
             self.queue.put_nowait(SharedStreamError(batch.error))
             return
         if batch.version <= self._built_at and not batch.stale_changed:

@@ -470,3 +470,114 @@ def test_a_shared_poll_that_dies_leaves_each_trigger_on_its_own_watches(
     events = asyncio.run(shared_events([make("healthy", window=1) for _ in range(3)]))
     assert [[e["status"] for e in fired] for fired in events] == [["success"]] * 3
     assert requests(cluster, "get statefulsets") >= 3  # each read its own workload
+
+
+# --------------------------------------------------------------------------- refused rights
+
+_RIGHTS = {
+    "statefulsets": ("apps", ["get", "list", "watch"]),
+    "deployments": ("apps", ["get", "list", "watch"]),
+    "daemonsets": ("apps", ["get", "list", "watch"]),
+    "replicasets": ("apps", ["list", "watch"]),
+    "controllerrevisions": ("apps", ["list", "watch"]),
+    "pods": ("", ["get", "list", "watch"]),
+    "events": ("", ["list"]),
+}
+
+
+def role_without(resource: str, verb: str) -> str:
+    """The documented least-privilege Role less one verb on one resource."""
+    rules = []
+    for plural, (group, verbs) in _RIGHTS.items():
+        kept = [v for v in verbs if not (plural == resource and v == verb)]
+        rules.append(f'  - {{apiGroups: ["{group}"], resources: ["{plural}"], verbs: {kept}}}')
+    return (
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n"
+        "metadata: {name: less-one-right, namespace: default}\nrules:\n" + "\n".join(rules) + "\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cls", "scenario", "resource", "verb", "outcome"),
+    [
+        (StatefulSetRunningTrigger, "healthy", "pods", "list", "error"),
+        (StatefulSetRunningTrigger, "healthy", "statefulsets", "list", "success"),
+        (StatefulSetRunningTrigger, "healthy", "pods", "watch", "error"),
+        (DeploymentRunningTrigger, "healthy-deployment", "replicasets", "list", "error"),
+        (DeploymentRunningTrigger, "healthy-deployment", "deployments", "list", "success"),
+        (DaemonSetRunningTrigger, "healthy-daemonset", "controllerrevisions", "list", "error"),
+        (DaemonSetRunningTrigger, "healthy-daemonset", "daemonsets", "watch", "error"),
+        (PodRunningTrigger, "healthy", "pods", "list", "success"),
+    ],
+    ids=[
+        "no list on pods: every shared statefulset trigger errors as its own would",
+        "no list on statefulsets: they succeed on their own narrower reads",
+        "no watch on pods: they error as their own would",
+        "no list on replicasets: every deployment trigger errors as its own would",
+        "no list on deployments: they succeed on their own narrower reads",
+        "no list on controllerrevisions: every daemonset trigger errors as its own would",
+        "no watch on daemonsets: they error as their own would",
+        "no list on pods: a pod trigger succeeds on its own get and watch",
+    ],
+)
+def test_a_refused_shared_read_ends_each_trigger_as_its_own_reads_would(
+    cls: type[WorkloadRunningTrigger], scenario: str, resource: str, verb: str, outcome: str
+) -> None:
+    """Never a wait until the timeout: the triggers' own deadline (600 s) is far beyond the
+    test's bound on the whole run (120 s), so a subscriber left waiting fails the test.
+
+    The clock is held, so nothing is ready before every trigger has read (and, where
+    it must, watched); it moves on only where the narrower reads let them succeed.
+    """
+    name = "healthy-0" if cls is PodRunningTrigger else scenario
+    role = role_without(resource, verb)
+    with EmulatedCluster(manual_clock=True, role=role) as locked:
+        os.environ[CONN_ENV] = locked.airflow_connection_json()
+        try:
+            locked.apply_scenario(scenario)
+            triggers = [make(name, cls, window=1, timeout=600) for _ in range(3)]
+            alone = make(name, cls, window=1, timeout=600, share_watches=False)
+
+            async def both() -> tuple[dict[str, Any], list[list[dict[str, Any]]]]:
+                runs = asyncio.gather(own_event(alone), shared_events(triggers))
+                if outcome == "success":
+                    await advance_until_done(locked, runs)
+                own, shared = await asyncio.wait_for(runs, timeout=120)
+                return own, shared
+
+            own, shared = asyncio.run(both())
+        finally:
+            os.environ.pop(CONN_ENV, None)
+    assert own["status"] == outcome
+    assert [[e["status"] for e in fired] for fired in shared] == [[outcome]] * 3
+    if outcome == "error":
+        assert [fired[0]["message"] for fired in shared] == [own["message"]] * 3
+        assert f"cannot {verb} {resource}" in own["message"]
+
+
+def test_a_refused_shared_list_raises_in_an_asset_watcher() -> None:
+    from airflow_sts_provider.exceptions import AssetWatcherError
+    from airflow_sts_provider.triggers.events import StatefulSetReadyEventTrigger
+
+    with EmulatedCluster(speed=20, role=role_without("pods", "list")) as locked:
+        os.environ[CONN_ENV] = locked.airflow_connection_json()
+        try:
+            locked.apply_scenario("healthy")
+            watcher = StatefulSetReadyEventTrigger(
+                name="healthy", namespace="default", kubernetes_conn_id=CONN_ID, check_interval=0.5
+            )
+
+            async def watch() -> None:
+                manager = SharedStreamManager()
+                key = watcher.shared_stream_key()
+                stream = manager.subscribe(trigger_id=1, trigger=watcher, key=key)
+                try:
+                    async for _ in watcher.filter_shared_stream(stream):
+                        pass
+                finally:
+                    await manager.unsubscribe(1, key)
+
+            with pytest.raises(AssetWatcherError, match="cannot list pods"):
+                asyncio.run(asyncio.wait_for(watch(), timeout=120))
+        finally:
+            os.environ.pop(CONN_ENV, None)
