@@ -203,8 +203,11 @@ def watch_plan(kind: Kind, name: str, namespace: str) -> Plan[tuple[Picture, lis
     """What a watch cycle starts from: the poke's reads, and what to watch from where.
 
     The workload is read with a GET (RBAC: ``get`` + ``watch``, no ``list``) and
-    watched by ``metadata.name`` from its own resourceVersion; each related
-    resource is watched by the selector from the version its LIST was taken at.
+    watched by ``metadata.name`` from no version: the server starts it at its newest
+    state and sends that as ``ADDED``. Its own resourceVersion would not do: an object
+    unchanged for a while is older than the server's watch history, and a watch from
+    it is 410 at once, again after every relist. Each related resource is watched by
+    the selector from the version its LIST was taken at.
     """
     picture = Picture(kind, name, namespace)
     try:
@@ -212,8 +215,7 @@ def watch_plan(kind: Kind, name: str, namespace: str) -> Plan[tuple[Picture, lis
     except NotFoundError:
         return picture, []
     by_name = {"fieldSelector": f"metadata.name={name}"}
-    version = (picture.workload.get("metadata") or {}).get("resourceVersion")
-    watches = [Watch(WORKLOAD, request_for("watch", kind.resource, namespace), by_name, version)]
+    watches = [Watch(WORKLOAD, request_for("watch", kind.resource, namespace), by_name, None)]
     selector = {"labelSelector": kind.selector(picture.workload)}
     for resource in kind.related:
         request = request_for("list", resource, namespace)

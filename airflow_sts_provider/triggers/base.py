@@ -29,7 +29,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Collection, Hashable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -65,6 +65,24 @@ _Item = tuple[str, str, dict[str, Any]] | BaseException | None
 
 class _RelistError(Exception):
     """A watch fell too far behind (410 Gone): list again and watch from the new version."""
+
+
+class _Cycle:
+    """One list+watch cycle's own marks, gone with it: which watches are reconnecting
+    (``stale``) and which have opened, so no mark of a cycle outlives it."""
+
+    def __init__(self) -> None:
+        self.stale: set[str] = set()
+        self.opened: set[str] = set()
+        self._expected: frozenset[str] = frozenset()
+
+    def expect(self, watches: list[Watch]) -> None:
+        self._expected = frozenset(watch.key for watch in watches)
+
+    @property
+    def watching(self) -> bool:
+        """Whether every watch of the cycle opened: its list was a good one."""
+        return bool(self._expected) and self._expected <= self.opened
 
 
 def seconds_until_change(verdict: Verdict, policy: ReadinessPolicy, now: datetime) -> float | None:
@@ -169,8 +187,6 @@ class WorkloadRunningTrigger(_TriggerBase):
         self.config_dict = config_dict
         self._readiness_policy = ReadinessPolicy(**self.policy)
         self._last: Verdict | None = None
-        #: Watch keys reconnecting after a transient error: the picture may be behind.
-        self._stale: set[str] = set()
         self._logged: tuple[Any, ...] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -304,7 +320,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         picture = feed.picture()
         hook = feed.hook
         if picture.workload is not None:
-            return await self._judge_until_decided(hook, picture, feed.queue)
+            return await self._judge_until_decided(hook, picture, feed.queue, feed.stale)
         absent = await self._while_absent(hook, picture)
         if absent is not None:
             return absent
@@ -327,18 +343,22 @@ class WorkloadRunningTrigger(_TriggerBase):
         hook = self.hook()
         failures = 0
         while True:
+            cycle = _Cycle()
             try:
                 async with hook.session():
-                    result = await self._cycle(hook)
+                    result = await self._cycle(hook, cycle)
                 if result is not None:
                     return result
                 failures = 0
             except KubernetesPermissionError as exc:
                 return self._event("error", str(exc))
             except _RelistError as exc:
-                failures += 1
+                # After a good cycle (every watch opened) relist at once, as an informer
+                # does; only 410s that come before the watches open back off.
+                failures = 0 if cycle.watching else failures + 1
                 self.log.info("Watch fell behind (%s); listing again", exc)
-                await asyncio.sleep(self._bounded(hook.retry.delay(failures)))
+                if failures:
+                    await asyncio.sleep(self._bounded(hook.retry.delay(failures)))
             except TransientKubernetesError as exc:
                 failures += 1
                 delay = self._bounded(hook.retry.delay(failures, exc.retry_after))
@@ -351,7 +371,7 @@ class WorkloadRunningTrigger(_TriggerBase):
 
     # ------------------------------------------------------------------ one cycle
 
-    async def _cycle(self, hook: AsyncWorkloadHook) -> dict[str, Any] | None:
+    async def _cycle(self, hook: AsyncWorkloadHook, cycle: _Cycle) -> dict[str, Any] | None:
         """List, then watch and judge until decided (an event dict) or the watch must restart."""
         picture, watches = await hook.read_picture(await self._row(hook), self.name, self.namespace)
         if picture.workload is None:
@@ -361,9 +381,10 @@ class WorkloadRunningTrigger(_TriggerBase):
             await asyncio.sleep(self._bounded(self.check_interval))
             return None
         queue: asyncio.Queue[_Item] = asyncio.Queue()
-        tasks = [asyncio.create_task(self._follow(hook, watch, queue)) for watch in watches]
+        cycle.expect(watches)
+        tasks = [asyncio.create_task(self._follow(hook, w, queue, cycle)) for w in watches]
         try:
-            return await self._judge_until_decided(hook, picture, queue)
+            return await self._judge_until_decided(hook, picture, queue, cycle.stale)
         finally:
             for task in tasks:
                 task.cancel()
@@ -387,14 +408,20 @@ class WorkloadRunningTrigger(_TriggerBase):
         return kind_of(self.kind)
 
     async def _judge_until_decided(
-        self, hook: AsyncWorkloadHook, picture: Picture, queue: asyncio.Queue[_Item]
+        self,
+        hook: AsyncWorkloadHook,
+        picture: Picture,
+        queue: asyncio.Queue[_Item],
+        stale: Collection[str],
     ) -> dict[str, Any]:
+        """Judge on every batch of events; ``stale``: the watches of this picture now
+        reconnecting (it may be behind them, so nothing is decided meanwhile)."""
         refresh = False
         while True:
             judged_at = hook.clock.now()
             verdict = picture.judge(judged_at, self._readiness_policy)
             self._remember(verdict)
-            decided = None if self._stale else await self._decide(hook, verdict, picture)
+            decided = None if stale else await self._decide(hook, verdict, picture)
             if decided is not None:
                 return decided
             if self._past_deadline():
@@ -448,19 +475,20 @@ class WorkloadRunningTrigger(_TriggerBase):
             item = queue.get_nowait()
 
     async def _follow(
-        self, hook: AsyncWorkloadHook, watch: Watch, queue: asyncio.Queue[_Item]
+        self, hook: AsyncWorkloadHook, watch: Watch, queue: asyncio.Queue[_Item], cycle: _Cycle
     ) -> None:
         """Follow one watch, resuming from the last version seen; errors go to ``queue``.
 
         A transient failure is retried in place from the same version, so no event is
-        missed and the picture survives; meanwhile the watch is *stale* and nothing is
-        decided. 410 Gone (too far behind) relists the whole cycle.
+        missed and the picture survives; meanwhile the watch is *stale* (in this cycle
+        only) and nothing is decided. 410 Gone (too far behind) relists the whole cycle.
         """
         version, failures = watch.resource_version, 0
 
         def reopened(key: str) -> None:
-            if key in self._stale:
-                self._stale.discard(key)
+            cycle.opened.add(key)
+            if key in cycle.stale:
+                cycle.stale.discard(key)
                 queue.put_nowait(None)  # wake the judge: the picture is whole again
 
         try:
@@ -473,7 +501,7 @@ class WorkloadRunningTrigger(_TriggerBase):
                     if exc.status == 410:
                         raise _RelistError(str(exc)) from exc
                     failures += 1
-                    self._stale.add(watch.key)
+                    cycle.stale.add(watch.key)
                     delay = hook.retry.delay(failures, exc.retry_after)
                     self.log.info(
                         "Watch %s interrupted (%s); resuming in %.1fs", watch.key, exc, delay

@@ -519,6 +519,8 @@ class Feed:
         self.name = trigger.name
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.store: Store | None = None
+        #: The store's resources reconnecting now: this picture may be behind them.
+        self.stale: set[str] = set()
         self.hook = SubscriberHook(self, **trigger.hook_kwargs())
         self._known = asyncio.Event()
         #: Set when the stream ended, or failed in a way retrying cannot fix: stop waiting.
@@ -579,7 +581,7 @@ class Feed:
         while not self.queue.empty():
             self.queue.get_nowait()
         self._built_at = store.version
-        self.trigger._stale = set(store.stale)
+        self._restale(store)
         self.hook.clock = store.clock
         picture = Picture(self.kind, self.name, store.namespace, store.workload(self.name))
         if picture.workload is not None and self.kind.related:
@@ -587,6 +589,11 @@ class Feed:
             for resource in self.kind.related:
                 picture.related[resource.plural] = store.related(resource, selector)
         return picture
+
+    def _restale(self, store: Store) -> None:
+        """Take the store's reconnecting resources: the judge decides nothing meanwhile."""
+        self.stale.clear()
+        self.stale.update(store.stale)
 
     # ------------------------------------------------------------------ the pump
 
@@ -631,7 +638,7 @@ class Feed:
         if batch.version <= self._built_at and not batch.stale_changed:
             return  # the picture was built from a store that already had these
         if batch.stale_changed:
-            self.trigger._stale = set(store.stale)
+            self._restale(store)
             self.queue.put_nowait(None)
         if batch.resync_all or (self.name in batch.resync and store.workload(self.name)):
             self.queue.put_nowait(

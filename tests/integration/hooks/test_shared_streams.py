@@ -30,7 +30,7 @@ from airflow_sts_provider.triggers.statefulset import (
 )
 from airflow_sts_provider.triggers.workloads import WorkloadsRunningTrigger
 
-from .held import advance_until_done
+from .held import advance_until_done, expire_the_watches
 
 CONN_ID = "sts_shared_test"
 CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"
@@ -308,23 +308,6 @@ def test_a_late_subscriber_decides_from_the_current_picture(cluster: EmulatedClu
     assert late[0]["verdict"]["ready"] == 3
     assert after["requests"].get("list pods") == before["requests"].get("list pods") == 1
     assert after["watches_opened"] == before["watches_opened"]
-
-
-def expire_the_watches(cluster: EmulatedCluster) -> None:
-    """Refuse watches until a write has happened, forget the history, let them back in:
-    every watch then resumes from a version that is gone (410)."""
-    cluster.faults.set(path_pattern=r"watch=true", fail_rate=1.0, fail_codes=[503], retry_after=0)
-    cluster.wait_for(
-        lambda: cluster.faults.injected >= 2 and cluster.stats()["watches_open"] == 0, timeout=20
-    )
-
-    def touch(obj: dict[str, Any]) -> None:
-        obj["metadata"].setdefault("annotations", {})["touched"] = "yes"
-
-    cluster.patch("statefulsets", "default", "slow-start", touch)
-    cluster.patch("pods", "default", "slow-start-0", touch)
-    cluster.store.compact()
-    cluster.faults.set(path_pattern=None, fail_rate=0.0)
 
 
 @pytest.mark.parametrize(

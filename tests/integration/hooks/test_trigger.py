@@ -21,7 +21,7 @@ from airflow_sts_provider.triggers.statefulset import (
     trigger_for,
 )
 
-from .held import advance_until_done
+from .held import advance_until_done, expire_the_watches
 
 #: The connection the triggers resolve by id, as in the triggerer: never shipped in kwargs.
 CONN_ID = "sts_trigger_test"
@@ -380,3 +380,54 @@ def test_a_name_that_never_appears_fails_the_trigger_after_its_grace(
     event = fire(trigger)
     assert event["status"] == "failed"
     assert "did you mean `slow-start`?" in event["message"]
+
+
+def _ready_then_compacted(cluster: EmulatedCluster) -> None:
+    """``healthy`` Ready, then a newer write and no history: its own version is gone."""
+    cluster.apply_scenario("healthy")
+    while ((cluster.get("statefulsets", "healthy") or {}).get("status") or {}).get(
+        "readyReplicas"
+    ) != 3:
+        cluster.advance(2)
+
+    def touch(obj: dict[str, Any]) -> None:
+        obj["metadata"].setdefault("annotations", {})["touched"] = "yes"
+
+    cluster.patch("pods", "default", "healthy-0", touch)
+    cluster.store.compact()
+
+
+def test_a_workload_unchanged_since_before_the_watch_history_is_watched_without_a_relist(
+    frozen: EmulatedCluster,
+) -> None:
+    """Its own resourceVersion is older than the server's history: a watch from it is 410
+    at once, and relisting read the same version again (GET, 410, relist, for ever)."""
+    _ready_then_compacted(frozen)
+    trigger = make(StatefulSetRunningTrigger, frozen, "healthy", window=60)
+    event = fire_on_a_held_clock(trigger, frozen, lambda: both_watches_open(frozen))
+    assert event["status"] == "success"
+    requests = frozen.stats()["requests"]
+    assert (requests.get("list pods"), requests.get("watch statefulsets")) == (1, 1), requests
+
+
+def test_a_watch_stale_when_its_history_expired_still_decides_after_the_relist(
+    frozen: EmulatedCluster,
+) -> None:
+    """A watch interrupted (stale), then 410 on resuming: the relisted cycle is whole, and
+    the stale mark of the cycle before must not keep it from ever deciding."""
+    frozen.apply_scenario("slow-start")
+    frozen.faults.set(watch_cut_after=0.3)
+    trigger = make(StatefulSetRunningTrigger, frozen, "slow-start", window=3, timeout=90)
+
+    async def run() -> dict[str, Any]:
+        task = asyncio.create_task(asyncio.wait_for(anext(trigger.run()), timeout=120))
+        # Both watches opened once (with cuts every 0.3 s, "open now" flickers).
+        opened = lambda: frozen.stats()["watches_opened"] >= 2  # noqa: E731
+        await asyncio.to_thread(frozen.wait_for, opened, 60)
+        await asyncio.to_thread(expire_the_watches, frozen)
+        await advance_until_done(frozen, task)
+        return (await task).payload  # type: ignore[no-any-return]
+
+    event = asyncio.run(run())
+    assert event["status"] == "success", event["message"]
+    assert frozen.stats()["requests"].get("list pods") == 2  # one relist

@@ -302,7 +302,7 @@ def test_a_permanent_error_raises_and_fires_no_dag_run(
 ) -> None:
     trigger = make()
 
-    async def cycle(hook: Any) -> None:
+    async def cycle(hook: Any, _cycle: Any) -> None:
         raise exc
 
     monkeypatch.setattr(trigger, "hook", lambda: failing_hook(exc))
@@ -321,7 +321,7 @@ def test_a_transient_error_keeps_waiting_then_fires(monkeypatch: pytest.MonkeyPa
         {"status": "success"},
     ]
 
-    async def cycle(hook: Any) -> JsonDict:
+    async def cycle(hook: Any, _cycle: Any) -> JsonDict:
         answer = answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
