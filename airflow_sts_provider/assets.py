@@ -22,6 +22,7 @@ from airflow_sts_provider.kinds import KINDS, import_class, kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy
 from airflow_sts_provider.sensors.arguments import (
     as_seconds,
+    check_api_version_and_kind,
     check_flag,
     check_label_selector,
     check_name,
@@ -174,11 +175,7 @@ def _resource_kwargs(
     failure_reasons: Any,
     pod_selector: Any,
 ) -> dict[str, Any]:
-    if not isinstance(api_version, str) or "/" not in api_version.strip("/"):
-        raise ValueError(
-            f"api_version must be '<group>/<version>', got {api_version!r}; "
-            "e.g. api_version='kafka.strimzi.io/v1beta2'"
-        )
+    check_api_version_and_kind(api_version, kind)
     if not isinstance(condition, str) or not condition:
         raise ValueError(f"condition must name a condition type, got {condition!r}; e.g. 'Ready'")
     if isinstance(failure_reasons, str) or not all(isinstance(r, str) for r in failure_reasons):

@@ -22,6 +22,7 @@ from airflow_sts_provider.exceptions import (
     NotFoundError,
     TransientKubernetesError,
 )
+from airflow_sts_provider.names import path_segment
 
 Obj = dict[str, Any]
 
@@ -73,13 +74,18 @@ class Request:
         """The URL path: ``/apis/apps/v1/namespaces/ns/statefulsets/web``.
 
         Without a namespace the resource is cluster-scoped (``/api/v1/namespaces/ns``).
+        Every segment is percent-encoded: the public hook methods refuse what cannot be
+        a Kubernetes name, and even a value that got past them (``web?x=1``,
+        ``default/../other``) stays one segment instead of becoming a query or
+        climbing into another namespace.
         """
         if self.raw_path:
             return self.raw_path
-        prefix = f"/apis/{self.api_group}/{self.version}" if self.api_group else "/api/v1"
-        scope = f"/namespaces/{self.namespace}" if self.namespace else ""
-        path = f"{prefix}{scope}/{self.resource}"
-        return f"{path}/{self.name}" if self.name else path
+        group, version = path_segment(self.api_group), path_segment(self.version)
+        prefix = f"/apis/{group}/{version}" if self.api_group else "/api/v1"
+        scope = f"/namespaces/{path_segment(self.namespace)}" if self.namespace else ""
+        path = f"{prefix}{scope}/{path_segment(self.resource)}"
+        return f"{path}/{path_segment(self.name)}" if self.name else path
 
     def as_verb(self, verb: str) -> Request:
         """The same target for another verb (``watch`` after ``list``)."""

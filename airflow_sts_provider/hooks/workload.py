@@ -86,6 +86,7 @@ from airflow_sts_provider.kinds import (
     kind_of,
     resource_kind,
 )
+from airflow_sts_provider.names import check_api_version, check_kind, check_name, check_namespace
 from airflow_sts_provider.readiness import ReadinessPolicy, Verdict
 from airflow_sts_provider.workloads import WorkloadsVerdict, combine
 
@@ -93,6 +94,8 @@ __all__ = ["AsyncWorkloadHook", "ReadStats", "WorkloadHook"]
 
 #: (connect, read) seconds for one plain request; a hung API server must not hang a worker.
 REQUEST_TIMEOUT: Final = (10.0, 30.0)
+#: The fix for a bad namespace given to the async hook, whose namespace is required.
+_NAMESPACE_FIX: Final = "e.g. namespace='default'"
 #: Server-side length of one watch request; the stream is resumed when it ends.
 WATCH_SECONDS: Final = 240
 _HEADERS: Final = {"Accept": "application/json"}
@@ -199,8 +202,17 @@ class WorkloadHook(_Settings, KubernetesHook):
     # ------------------------------------------------------------------ public API
 
     def resolve_namespace(self, namespace: str | None = None) -> str:
-        """The argument, else the connection's ``namespace`` extra, else ``default``."""
-        return namespace or self.get_namespace() or self.DEFAULT_NAMESPACE
+        """The argument, else the connection's ``namespace`` extra, else ``default``.
+
+        :raises ValueError: it cannot be a namespace's name (it would go into the URL).
+        """
+        if namespace:
+            check_namespace(namespace)
+            return namespace
+        resolved = self.get_namespace() or self.DEFAULT_NAMESPACE
+        source = f" (the namespace extra of connection {self.conn_id!r})"
+        check_namespace(resolved, source=source, fix="or remove that extra to use 'default'")
+        return resolved
 
     def get_workload_readiness(
         self,
@@ -213,8 +225,10 @@ class WorkloadHook(_Settings, KubernetesHook):
 
         :raises KubernetesPermissionError: 401/403 on any read the rules need.
         :raises TransientKubernetesError: 429, 5xx, timeouts, dropped connections.
+        :raises ValueError: ``name`` or ``namespace`` cannot be a Kubernetes name; nothing is sent.
         """
         spec = kind_of(kind)
+        check_name(spec.name, name, max_length=spec.max_name_length)
         self.api_client  # noqa: B018 - the connection first: its mistakes get one clear line
         clock = ServerClock()
         self.last_stats = ReadStats()
@@ -232,6 +246,8 @@ class WorkloadHook(_Settings, KubernetesHook):
 
         :raises UnservedKindError: the cluster does not serve ``spec.kind`` in its group.
         """
+        check_api_version(spec.api_version)
+        check_kind(spec.kind)
         key = (spec.api_version, spec.kind)
         if key not in self._discovered:
             clock = ServerClock()
@@ -266,8 +282,10 @@ class WorkloadHook(_Settings, KubernetesHook):
 
     def explain_absence(self, kind: str | Kind, name: str, namespace: str | None = None) -> str:
         """Why ``name`` is not found: a namespace that does not exist, or the closest names."""
+        row = kind_of(kind)
+        check_name(row.name, name, max_length=row.max_name_length)
         clock = ServerClock()
-        plan = absence_plan(kind_of(kind), name, self.resolve_namespace(namespace))
+        plan = absence_plan(row, name, self.resolve_namespace(namespace))
         return run_plan(plan, lambda step: self._answer(step, clock))
 
     @cached_property
@@ -546,7 +564,10 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         self, kind: str | Kind, name: str, namespace: str
     ) -> tuple[Picture, list[Watch]]:
         """A watch cycle's starting point: everything listed, and what to watch from where."""
-        return await arun_plan(watch_plan(kind_of(kind), name, namespace), self._answer)
+        row = kind_of(kind)
+        check_name(row.name, name, max_length=row.max_name_length)
+        check_namespace(namespace, fix=_NAMESPACE_FIX)
+        return await arun_plan(watch_plan(row, name, namespace), self._answer)
 
     async def read_workload(self, picture: Picture) -> None:
         """Re-read the workload by name: a fresh ``Date`` for the clock, a net under the watch."""
@@ -558,6 +579,8 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
 
     async def resolve_kind(self, spec: ResourceSpec) -> Kind:
         """:meth:`WorkloadHook.resolve_kind` for the triggers (discovery cached per hook)."""
+        check_api_version(spec.api_version)
+        check_kind(spec.kind)
         key = (spec.api_version, spec.kind)
         if key not in self._discovered:
             plan = discovery_plan(spec.api_version, spec.kind)
@@ -568,12 +591,16 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         self, label_selector: str, kinds: Sequence[str], namespace: str
     ) -> list[Picture]:
         """Every workload of ``kinds`` matching ``label_selector``, with what each kind reads."""
+        check_namespace(namespace, fix=_NAMESPACE_FIX)
         plan = workloads_plan([kind_of(kind) for kind in kinds], label_selector, namespace)
         return await arun_plan(plan, self._answer)
 
     async def explain_absence(self, kind: str | Kind, name: str, namespace: str) -> str:
         """:meth:`WorkloadHook.explain_absence` for the triggers."""
-        return await arun_plan(absence_plan(kind_of(kind), name, namespace), self._answer)
+        row = kind_of(kind)
+        check_name(row.name, name, max_length=row.max_name_length)
+        check_namespace(namespace, fix=_NAMESPACE_FIX)
+        return await arun_plan(absence_plan(row, name, namespace), self._answer)
 
     async def with_events(self, verdict: Verdict, picture: Picture) -> Verdict:
         """The failing pods' Warning events in the verdict (never fails the trigger)."""

@@ -7,15 +7,10 @@ value and the fix, never as a traceback from the rules an hour later.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
-#: RFC 1123 subdomain: what the API server accepts as a StatefulSet, Deployment or Pod name.
-_DNS1123_SUBDOMAIN = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
-#: RFC 1123 label: what a namespace name must be.
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+from airflow_sts_provider import names
+
 #: The sensors' arguments that must be a real bool (a string would be truthy).
 SENSOR_FLAGS = ("fail_fast", "deferrable", "require_updated_on_delete", "share_watches")
 GRACE_ARGUMENTS = (
@@ -87,24 +82,19 @@ def check_name(kind: str, value: Any, *, rendered: bool, max_length: int = 253) 
         )
     if is_template(value) and not rendered:
         return
-    if len(value) > max_length or not _DNS1123_SUBDOMAIN.match(value):
-        raise ValueError(
-            f"name {value!r} is not a valid Kubernetes {kind} name: use at most {max_length} "
-            "lowercase "
-            "letters, digits, '-' or '.', starting and ending with a letter or digit "
-            "(RFC 1123), e.g. 'kafka-broker'"
-        )
+    names.check_name(kind, value, max_length=max_length)
 
 
 def check_namespace(value: Any, *, rendered: bool) -> None:
     if value is None or (is_template(value) and not rendered):
         return
-    if not isinstance(value, str) or len(value) > 63 or not _DNS1123_LABEL.match(value):
-        raise ValueError(
-            f"namespace {value!r} is not a valid Kubernetes namespace: use at most 63 lowercase "
-            "letters, digits or '-', starting and ending with a letter or digit, or leave it "
-            "unset to use the connection's namespace (else 'default')"
-        )
+    names.check_namespace(value)
+
+
+def check_api_version_and_kind(api_version: Any, kind: Any) -> None:
+    """A custom resource's ``apiVersion`` and ``kind``: their shape, as discovery's URL needs."""
+    names.check_api_version(api_version)
+    names.check_kind(kind)
 
 
 def check_label_selector(

@@ -15,7 +15,10 @@ from functools import cached_property
 from typing import Any
 
 from airflow_sts_provider.kinds import Kind, ResourceSpec
-from airflow_sts_provider.sensors.arguments import check_label_selector
+from airflow_sts_provider.sensors.arguments import (
+    check_api_version_and_kind,
+    check_label_selector,
+)
 from airflow_sts_provider.sensors.base import WorkloadRunningSensor
 
 __all__ = ["ResourceRunningSensor"]
@@ -65,6 +68,7 @@ class ResourceRunningSensor(WorkloadRunningSensor):
                     f"{argument} must be a non-empty string without spaces, got {value!r}; e.g. "
                     "api_version='kafka.strimzi.io/v1beta2', kind='Kafka', condition='Ready'"
                 )
+        check_api_version_and_kind(self.api_version, self.kind)
         if not all(isinstance(reason, str) for reason in self.failure_reasons):
             raise ValueError(
                 f"failure_reasons must be strings, got {self.failure_reasons!r}; e.g. "
