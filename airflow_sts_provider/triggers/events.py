@@ -20,9 +20,11 @@ revision (a StatefulSet's ``updateRevision``, a Deployment's new ReplicaSet's
 ``pod-template-hash``, a DaemonSet's ``controller-revision-hash``, a custom
 resource's ``metadata.generation``), or ``generation:<n>`` when the rules name no
 revision. A Pod has no revision: its uid alone is its identity. Only the last
-fired revision per outcome is kept, so a flap (READY, WAITING, READY at the same
-revision), a relist or a triggerer restart never fires again, while a rollback to
-an earlier revision is a rollout of its own and fires.
+fired revision per outcome is kept, and forgotten once the workload is seen at
+another known revision: so a flap (READY, WAITING, READY at the same revision), a
+relist or a triggerer restart never fires again, while a rollback to an earlier
+revision, after a newer one became READY, FAILED or never finished, is a rollout of
+its own and fires.
 
 What fired is remembered in the triggerer's asset state store (Airflow >= 3.3
 injects ``asset_state_store`` into an event trigger of an asset watcher), written
@@ -116,10 +118,12 @@ class ReadyEventTrigger(WorkloadRunningTrigger):
     ) -> dict[str, Any] | None:
         """Fire for a revision that became READY (or FAILED) and has not fired for that yet."""
         outcome = self._outcome(verdict, picture)
-        if outcome is None:
-            return None
         identity = self.identity(picture, verdict)
         fired = await self._load_fired()
+        if self._forget_moved(fired, identity, verdict, picture):
+            await self._save_fired(fired)
+        if outcome is None:
+            return None
         if fired.get(outcome) == identity:
             return None
         if outcome == FAILED:
@@ -127,6 +131,25 @@ class ReadyEventTrigger(WorkloadRunningTrigger):
         fired[outcome] = identity
         await self._save_fired(fired)
         return self._fire(outcome, identity, picture)
+
+    @staticmethod
+    def _forget_moved(
+        fired: dict[str, str], identity: str, verdict: Verdict, picture: Picture
+    ) -> bool:
+        """Forget each outcome fired for another revision than the one known now.
+
+        The workload moved on (a rollout started, failed or was rolled back), so coming
+        back to a revision that fired before is a rollout of its own and fires again
+        (READY at A, FAILED or WAITING at B, READY at A). A flap at one revision, or a
+        moment with no known revision (``generation:`` identities, a deleted workload),
+        moves nothing: the same revision never fires twice in a row.
+        """
+        if picture.workload is None or verdict.revision is None:
+            return False
+        moved = [outcome for outcome, seen in fired.items() if seen != identity]
+        for outcome in moved:
+            del fired[outcome]
+        return bool(moved)
 
     def _outcome(self, verdict: Verdict, picture: Picture) -> str | None:
         """READY, FAILED (with ``on_failure``), or None: nothing to fire for this verdict.

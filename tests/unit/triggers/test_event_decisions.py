@@ -140,6 +140,15 @@ W = Seen(State.WAITING, "uid-1", "web-b")
             [Seen(State.READY, revision=None), Seen(State.READY, revision=None)],
             ["success", None],
         ),
+        (True, [seen_ready(), F, seen_ready()], ["success", "failed", "success"]),
+        (False, [seen_ready(), F, seen_ready()], ["success", None, "success"]),
+        (False, [seen_ready(), W, seen_ready()], ["success", None, "success"]),
+        (True, [F, seen_ready(), F], ["failed", "success", "failed"]),
+        (
+            False,
+            [seen_ready(), Seen(State.WAITING, revision=None), seen_ready()],
+            ["success", None, None],
+        ),
     ],
     ids=[
         "a revision that becomes READY fires",
@@ -155,6 +164,11 @@ W = Seen(State.WAITING, "uid-1", "web-b")
         "a deleted workload fires nothing",
         "a workload created again under the same name is a new identity and fires",
         "without a revision the generation identifies it",
+        "a rollback after a failed rollout fires READY again, and the failure once",
+        "a rollback after a failed rollout fires READY again without on_failure",
+        "a rollback from an unfinished rollout fires READY again",
+        "a revision rolled out again after a rollback fires its failure again",
+        "a moment without a known revision is no rollout and fires nothing",
     ],
 )
 def test_fires_once_per_revision(
