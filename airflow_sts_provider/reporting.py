@@ -10,6 +10,9 @@ from airflow_sts_provider.readiness import State, Verdict
 
 #: Pods listed one line each per poke; beyond that a count (a 1,000-pod set must not flood logs).
 MAX_POD_LINES = 50
+#: Characters of a message a trigger event carries: with the verdict's own cap
+#: (``PAYLOAD_LIMIT``), an event stays under 64 KB in Airflow's metadata DB.
+MESSAGE_IN_EVENT = 12 * 1024
 
 
 def where(verdict: Verdict) -> str:

@@ -15,12 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_sts_provider.readiness import State, Verdict
+from airflow_sts_provider.readiness.verdict import PAYLOAD_LIMIT, cut
 from airflow_sts_provider.reporting import failure_message
 
 __all__ = ["WorkloadsVerdict", "combine", "release_failure"]
 
 #: Workloads named one by one in a WAITING reason; beyond that a count.
 _MAX_LISTED = 5
+#: Workloads whose verdicts a release's XCom carries; the others are counted.
+MAX_WORKLOADS_IN_PAYLOAD = 50
+#: Characters of the release's reason in its XCom.
+_REASON_IN_PAYLOAD = 4000
 
 
 @dataclass(frozen=True)
@@ -38,15 +43,31 @@ class WorkloadsVerdict:
         """Workloads judged READY."""
         return sum(1 for verdict in self.workloads if verdict.state is State.READY)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form for XCom: selector, state, reason and one verdict dict per workload."""
-        return {
+    def to_dict(self, *, limit: int = PAYLOAD_LIMIT) -> dict[str, Any]:
+        """JSON-safe form for XCom: selector, state, reason and one verdict dict per workload.
+
+        About ``limit`` bytes at most, however big the release: the not-ready workloads
+        are listed first, at most :data:`MAX_WORKLOADS_IN_PAYLOAD`, each within its share
+        (:meth:`Verdict.to_dict`); ``workloads_omitted`` says how many were cut.
+        """
+        listed = _not_ready_first(self.workloads)[:MAX_WORKLOADS_IN_PAYLOAD]
+        share = max((limit - _REASON_IN_PAYLOAD) // max(len(listed), 1), 0)
+        payload: dict[str, Any] = {
             "selector": self.selector,
             "namespace": self.namespace,
             "state": self.state.value,
-            "reason": self.reason,
-            "workloads": [verdict.to_dict() for verdict in self.workloads],
+            "reason": cut(self.reason, _REASON_IN_PAYLOAD),
+            "workloads": [verdict.to_dict(limit=share) for verdict in listed],
         }
+        if len(listed) < len(self.workloads):
+            payload["workloads_omitted"] = len(self.workloads) - len(listed)
+        return payload
+
+
+def _not_ready_first(verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """FAILED, then WAITING, then READY workloads, each group in its own order."""
+    rank = {State.FAILED: 0, State.WAITING: 1, State.READY: 2}
+    return sorted(verdicts, key=lambda verdict: rank[verdict.state])
 
 
 def _label(verdict: Verdict) -> str:

@@ -7,12 +7,48 @@ findings and pod reports; :func:`workload_verdict` turns them into a verdict.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, NamedTuple
+
+# --------------------------------------------------------------------------- payload size
+
+#: Bytes of JSON one verdict may take in an XCom or a trigger event (the issue's 64 KB,
+#: less room for the event's message and keys).
+PAYLOAD_LIMIT = 48 * 1024
+#: Verdicts with at most this many pods are first measured whole.
+_FEW_PODS = 25
+#: (pods kept, characters per text) tried in turn until the payload fits; the last
+#: always does: a few short lines whatever the workload's size.
+_CUTS: tuple[tuple[int | None, int | None], ...] = (
+    (None, None),
+    (_FEW_PODS, 1200),
+    (10, 400),
+    (0, 400),
+)
+
+
+def json_size(payload: Any) -> int:
+    """Bytes of ``payload`` as the JSON Airflow stores."""
+    return len(json.dumps(payload, default=str))
+
+
+def cut(text: str, limit: int | None) -> str:
+    """``text`` at most ``limit`` characters, saying how much was cut."""
+    if limit is None or len(text) <= limit:
+        return text
+    note = f"... ({len(text) - limit} more characters cut)"
+    return text[: max(0, limit - len(note))] + note
+
+
+def _worst_first(pods: Sequence[PodReport]) -> list[PodReport]:
+    """FAILED, then WAITING, then READY pods, each in their own order."""
+    rank = {State.FAILED: 0, State.WAITING: 1, State.READY: 2}
+    return sorted(pods, key=lambda pod: rank[pod.state])
 
 
 class State(str, Enum):  # noqa: UP042 - the contract promises a str-mixin Enum
@@ -78,12 +114,15 @@ class PodReport(NamedTuple):
     def __hash__(self) -> int:
         return tuple.__hash__(self)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form for XCom: ``state`` as its string value, ``ready_since`` as RFC 3339."""
+    def to_dict(self, *, max_text: int | None = None) -> dict[str, Any]:
+        """JSON-safe form for XCom: ``state`` as its string value, ``ready_since`` as RFC 3339.
+
+        ``max_text`` cuts the reason (with its events) for a payload with a size limit.
+        """
         return {
             "name": self.name,
             "state": self.state.value,
-            "reason": self.reason,
+            "reason": cut(self.reason, max_text),
             "ready_since": rfc3339(self.ready_since),
             "restarts": self.restarts,
             "revision": self.revision,
@@ -126,20 +165,39 @@ class Verdict:
     rules: tuple[str, ...] = ()
     summary: str | None = field(default=None, repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form for XCom: the contract's keys, then ``rules``."""
-        return {
+    def to_dict(self, *, limit: int = PAYLOAD_LIMIT) -> dict[str, Any]:
+        """JSON-safe form for XCom: the contract's keys, then ``rules``.
+
+        At most ``limit`` bytes of JSON (Airflow keeps XComs and trigger events in its
+        metadata DB; a 1,000,000-replica set would make megabytes): past it, fewer pods
+        (the worst kept first) and shorter texts, ``desired``/``ready`` still exact and
+        ``pods_omitted`` saying how many pod reports were cut.
+        """
+        for max_pods, max_text in _CUTS:
+            payload = self._payload(max_pods, max_text)
+            if max_pods is None and len(self.pods) > _FEW_PODS:
+                continue  # a big verdict is measured from its first cut on: not twice
+            if json_size(payload) <= limit:
+                return payload
+        return payload
+
+    def _payload(self, max_pods: int | None, max_text: int | None) -> dict[str, Any]:
+        pods = self.pods if max_pods is None else _worst_first(self.pods)[:max_pods]
+        payload: dict[str, Any] = {
             "kind": self.kind,
             "name": self.name,
             "namespace": self.namespace,
             "state": self.state.value,
-            "reason": self.reason,
+            "reason": cut(self.reason, max_text),
             "desired": self.desired,
             "ready": self.ready,
             "revision": self.revision,
-            "pods": [pod.to_dict() for pod in self.pods],
+            "pods": [pod.to_dict(max_text=max_text) for pod in pods],
             "rules": list(self.rules),
         }
+        if len(pods) < len(self.pods):
+            payload["pods_omitted"] = len(self.pods) - len(pods)
+        return payload
 
     @property
     def failing_pods(self) -> tuple[PodReport, ...]:

@@ -51,7 +51,8 @@ from airflow_sts_provider.hooks.wire import error_for_status, event_object
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.kinds import KINDS, Kind, import_class, kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
-from airflow_sts_provider.reporting import failure_message, summary_line, where
+from airflow_sts_provider.readiness.verdict import cut
+from airflow_sts_provider.reporting import MESSAGE_IN_EVENT, failure_message, summary_line, where
 from airflow_sts_provider.triggers import shared
 
 __all__ = ["SHARED_STREAMS", "WorkloadRunningTrigger", "seconds_until_change", "trigger_for"]
@@ -595,7 +596,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         return {
             "status": status,
             "verdict": self._last.to_dict() if self._last else None,
-            "message": message,
+            "message": cut(message, MESSAGE_IN_EVENT),
         }
 
 

@@ -20,6 +20,8 @@ from airflow_sts_provider.exceptions import (
 )
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.readiness import State
+from airflow_sts_provider.readiness.verdict import cut
+from airflow_sts_provider.reporting import MESSAGE_IN_EVENT
 from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
 from airflow_sts_provider.workloads import WorkloadsVerdict, combine, release_failure
 
@@ -96,5 +98,5 @@ class WorkloadsRunningTrigger(WorkloadRunningTrigger):
         return {
             "status": status,
             "verdict": release.to_dict() if release else None,
-            "message": message,
+            "message": cut(message, MESSAGE_IN_EVENT),
         }
