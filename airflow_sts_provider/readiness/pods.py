@@ -163,8 +163,8 @@ def _scan(
     for status in statuses:
         count = status.get("restartCount")
         if count is not None:
-            if type(count) is not int:
-                raise TypeError("restartCount is not an integer")
+            if type(count) is not int or count < 0:  # never summed: it would cancel others
+                raise ValueError("restartCount is not a count")  # shapes.POD names it
             restarts += count
         state = status.get("state") or EMPTY
         if sidecars is not None and status.get("name") not in sidecars:
@@ -379,9 +379,10 @@ def _termination(
     Both ``lastState.terminated`` (the previous instance) and ``state.terminated``
     (the current one, between crash and restart) count; an ordinary init container
     that completed with exit 0 did its job and is not a termination here. When the
-    kubelet lost ``lastState`` (it does after a node restart), the start of the
-    current run of a restarted container is when the last restart happened (no
-    exit details then: None).
+    kubelet lost ``lastState`` (it does after a node restart) or its ``finishedAt``
+    cannot be read, the start of the current run of a restarted container is when
+    the last restart happened: the termination ended no later (its exit details,
+    if any).
     """
     state = status.get("state") or EMPTY
     best: tuple[float, Obj | None] | None = None
@@ -398,7 +399,7 @@ def _termination(
     if best is None and as_int(status.get("restartCount")) > 0:
         ago = age((state.get("running") or EMPTY).get("startedAt"), now)
         if ago is not None:
-            best = (ago, None)
+            best = (ago, previous or None)
     return best
 
 

@@ -9,6 +9,12 @@ without conditions Current; here it waits for its readiness condition).
 :func:`evaluate_resource` reads the object once (:class:`_Resource`), asks G1-G7 of
 its metadata and conditions, and judges the pods it was given by the pod rules (G8).
 A malformed ``status.conditions`` never raises: it is a WAITING finding naming the field.
+
+A condition type may appear more than once (an operator that appends instead of
+replacing). Never the first one only: any readiness condition that is not True
+means the resource is not ready (G6), each one's ``observedGeneration`` counts (G2),
+the stability window runs from the latest of their transitions (G7), and any
+``Stalled`` or ``Reconciling`` that is True counts (G3, G4).
 """
 
 from __future__ import annotations
@@ -101,9 +107,16 @@ def read_conditions(value: Any) -> tuple[tuple[tuple[str, Obj], ...], tuple[str,
     return tuple(found), tuple(unreadable)
 
 
-def _find(r: _Resource, kind: str) -> tuple[str, Obj] | None:
-    """The first condition of type ``kind``."""
-    return next((pair for pair in r.conditions if pair[1].get("type") == kind), None)
+def _all(r: _Resource, kind: str) -> list[tuple[str, Obj]]:
+    """Every condition of type ``kind``, in order (an operator may write one twice)."""
+    return [pair for pair in r.conditions if pair[1].get("type") == kind]
+
+
+def _first_true(r: _Resource, kind: str) -> Obj | None:
+    """The first condition of type ``kind`` that is True, if any is."""
+    return next(
+        (cond for _, cond in r.conditions if cond.get("type") == kind and _is_true(cond)), None
+    )
 
 
 def _is_true(cond: Obj) -> bool:
@@ -132,10 +145,11 @@ def g2_observed(r: _Resource) -> Finding | None:
     generation = optional_int(r.meta.get("generation"))
     if generation is None:
         return None
-    ready = _find(r, r.condition)
     seen = [("status.observedGeneration", r.status.get("observedGeneration"))]
-    if ready is not None:
-        seen.append((f"{ready[0]}.observedGeneration", ready[1].get("observedGeneration")))
+    seen += [
+        (f"{path}.observedGeneration", c.get("observedGeneration"))
+        for path, c in _all(r, r.condition)
+    ]
     for path, value in seen:
         observed = optional_int(value)
         if observed is not None and observed < generation:
@@ -147,20 +161,18 @@ def g2_observed(r: _Resource) -> Finding | None:
 
 def g3_stalled(r: _Resource, *, observed: bool) -> Finding | None:
     """G3: the operator says it cannot make progress (only WAITING while G2 fails)."""
-    stalled = _find(r, "Stalled")
-    if stalled is None or not _is_true(stalled[1]):
+    stalled = _first_true(r, "Stalled")
+    if stalled is None:
         return None
-    return Finding(
-        "G3", _FAILED if observed else _WAITING, f"{r.kind} {r.name} {_said(stalled[1])}"
-    )
+    return Finding("G3", _FAILED if observed else _WAITING, f"{r.kind} {r.name} {_said(stalled)}")
 
 
 def g4_reconciling(r: _Resource) -> Finding | None:
     """G4: the operator is still at work."""
-    reconciling = _find(r, "Reconciling")
-    if reconciling is None or not _is_true(reconciling[1]):
+    reconciling = _first_true(r, "Reconciling")
+    if reconciling is None:
         return None
-    return Finding("G4", _WAITING, f"{r.kind} {r.name} {_said(reconciling[1])}")
+    return Finding("G4", _WAITING, f"{r.kind} {r.name} {_said(reconciling)}")
 
 
 def g5_reported(r: _Resource) -> Finding | None:
@@ -170,7 +182,7 @@ def g5_reported(r: _Resource) -> Finding | None:
     """
     if r.unreadable:
         return Finding("G5", _WAITING, f"{r.kind} {r.name}: {'; '.join(r.unreadable)}")
-    if _find(r, r.condition) is not None:
+    if _all(r, r.condition):
         return None
     others = [
         _said(cond)
@@ -182,9 +194,14 @@ def g5_reported(r: _Resource) -> Finding | None:
 
 
 def g6_true(r: _Resource, failure_reasons: Sequence[str], *, observed: bool) -> Finding | None:
-    """G6: the readiness condition is True; False with a failure reason fails (once observed)."""
-    found = _find(r, r.condition)
-    if found is None or _is_true(found[1]):
+    """G6: the readiness condition is True; False with a failure reason fails (once observed).
+
+    Written more than once, every one must be True: the first that is not decides,
+    wherever it stands (a Ready=True first does not hide a Ready=False after it).
+    """
+    ready = _all(r, r.condition)
+    found = next((pair for pair in ready if not _is_true(pair[1])), None)
+    if found is None:
         return None
     path, cond = found
     status = cond.get("status")
@@ -192,31 +209,63 @@ def g6_true(r: _Resource, failure_reasons: Sequence[str], *, observed: bool) -> 
         what = "is missing" if status is None else f"is {clip(repr(status))}, not True or False"
         return Finding("G6", _WAITING, f"{r.kind} {r.name}: {path}.status {what}")
     failed = status == "False" and cond.get("reason") in failure_reasons and observed
-    return Finding("G6", _FAILED if failed else _WAITING, f"{r.kind} {r.name} {_said(cond)}")
+    said = _said(cond) if len(ready) == 1 else f"{path} {_said(cond)}"
+    return Finding("G6", _FAILED if failed else _WAITING, f"{r.kind} {r.name} {said}")
 
 
-def g7_stable(r: _Resource, now: datetime, policy: ReadinessPolicy) -> tuple[Finding | None, str]:
-    """G7: True for the stability window since its lastTransitionTime.
+def g7_stable(
+    r: _Resource, now: datetime, policy: ReadinessPolicy, *, untimed_is_stable: bool = False
+) -> tuple[Finding | None, str]:
+    """G7: True for the stability window since its lastTransitionTime (the latest, if twice).
 
+    A transition time absent or not RFC 3339 cannot be timed: WAITING, as a pod's
+    P7 is. ``untimed_is_stable`` (a kind whose operator never writes the time)
+    takes an absent one as stable, and says so; an unreadable one still waits.
     Returns the finding, or the words a READY verdict says about the window.
     """
-    found = _find(r, r.condition)
-    if found is None or not _is_true(found[1]):
+    found = _all(r, r.condition)
+    if not found or not all(_is_true(cond) for _, cond in found):
         return None, ""
-    path, cond = found
-    stamp = cond.get("lastTransitionTime")
     window = policy.min_stable_seconds
-    if stamp is None or stamp == "":
-        return None, f"{r.condition}=True, no lastTransitionTime: cannot be timed, taken as stable"
-    since = parse_time(stamp)
+    since = _since(r, found, window, untimed_is_stable=untimed_is_stable)
     if since is None:
-        text = f"{r.kind} {r.name}: {path}.lastTransitionTime unreadable: {clip(repr(stamp))}"
-        return Finding("G7", _WAITING, text), ""
+        return None, f"{r.condition}=True, stable: its operator writes no transition time"
+    if isinstance(since, Finding):  # as P7: no window asked, none to time
+        return (since, "") if window > 0 else (None, f"{r.condition}=True, no window asked")
     stable = (now - since).total_seconds()
     if stable < window:
         text = f"{r.kind} {r.name} {r.condition}=True, stabilizing {secs(stable)} of {dur(window)}"
         return Finding("G7", _WAITING, text), ""
     return None, f"{r.condition}=True for {secs(stable)}"
+
+
+def _since(
+    r: _Resource, found: list[tuple[str, Obj]], window: float, *, untimed_is_stable: bool
+) -> datetime | Finding | None:
+    """G7: the latest transition of the readiness conditions, or the one that cannot be timed.
+
+    None when none has a time and the kind writes none (``untimed_is_stable``).
+    """
+    latest: datetime | None = None
+    for path, cond in found:
+        stamp = cond.get("lastTransitionTime")
+        if untimed_is_stable and (stamp is None or stamp == ""):
+            continue
+        moment = parse_time(stamp)
+        if moment is None:
+            return _cannot_be_timed(r, path, stamp, window)
+        latest = moment if latest is None or moment > latest else latest
+    return latest
+
+
+def _cannot_be_timed(r: _Resource, path: str, stamp: Any, window: float) -> Finding:
+    """G7: a readiness condition True since a time that is absent or not RFC 3339."""
+    what = "is missing" if stamp is None or stamp == "" else f"unreadable: {clip(repr(stamp))}"
+    text = (
+        f"{r.kind} {r.name}: {path}.lastTransitionTime {what}: the stability window "
+        f"cannot be timed, so it is not over (window {dur(window)})"
+    )
+    return Finding("G7", _WAITING, text)
 
 
 # --------------------------------------------------------------------------- G8
@@ -245,6 +294,8 @@ def _findings(
     now: datetime,
     policy: ReadinessPolicy,
     failure_reasons: Sequence[str],
+    *,
+    untimed_is_stable: bool,
 ) -> tuple[list[Finding], bool, str]:
     """G1-G7 in table order, whether G2 holds, and what a READY verdict says of G7."""
     unobserved = g2_observed(r)
@@ -258,7 +309,7 @@ def _findings(
         g6_true(r, failure_reasons, observed=observed),
     ]
     findings = [f for f in found if f is not None]
-    stable, note = g7_stable(r, now, policy)
+    stable, note = g7_stable(r, now, policy, untimed_is_stable=untimed_is_stable)
     if stable is not None:
         findings.append(stable)
     return findings, observed, note
@@ -281,12 +332,18 @@ class _Judgement(Judgement):
     pods_rule = "G8"
 
     def __init__(
-        self, obj: Obj, policy: ReadinessPolicy, condition: str, failure_reasons: Sequence[str]
+        self,
+        obj: Obj,
+        policy: ReadinessPolicy,
+        condition: str,
+        failure_reasons: Sequence[str],
+        untimed_is_stable: bool,
     ) -> None:
         super().__init__(policy, shapes.problems(obj, shapes.RESOURCE, "resource"))
         self.obj, self.condition = obj, condition
         reasons = (failure_reasons,) if isinstance(failure_reasons, str) else failure_reasons
         self.failure_reasons = reasons
+        self.untimed_is_stable = untimed_is_stable
         self.judged: list[pod_rules.Judged] = []
 
     def _add(self, pods: list[Obj], now: datetime) -> None:
@@ -302,7 +359,9 @@ class _Judgement(Judgement):
 
     def _verdict(self, now: datetime, bad_pods: list[Finding]) -> Verdict:
         r = _read(self.obj, self.condition)
-        findings, observed, note = _findings(r, now, self.policy, self.failure_reasons)
+        findings, observed, note = _findings(
+            r, now, self.policy, self.failure_reasons, untimed_is_stable=self.untimed_is_stable
+        )
         findings += bad_pods
         tally = g8_pods(self.judged)
         verdict = workload_verdict(
@@ -324,9 +383,10 @@ def start_resource(
     policy: ReadinessPolicy = DEFAULT_POLICY,
     condition: str = "Ready",
     failure_reasons: Sequence[str] = (),
+    untimed_is_stable: bool = False,
 ) -> Judgement:
     """Judge a resource by its conditions, the pods of its selector arriving page by page."""
-    return _Judgement(obj, policy, condition, failure_reasons)
+    return _Judgement(obj, policy, condition, failure_reasons, untimed_is_stable)
 
 
 def evaluate_resource(
@@ -337,15 +397,23 @@ def evaluate_resource(
     policy: ReadinessPolicy = DEFAULT_POLICY,
     condition: str = "Ready",
     failure_reasons: Sequence[str] = (),
+    untimed_is_stable: bool = False,
 ) -> Verdict:
     """Judge any resource that reports conditions by G1-G8, and the pods given by P1-P7.
 
     ``condition`` is the readiness condition's type; a False one whose reason is in
-    ``failure_reasons`` fails the verdict. ``desired`` and ``ready`` count ``pods``.
+    ``failure_reasons`` fails the verdict. A True one without ``lastTransitionTime``
+    cannot be timed and waits (G7), unless ``untimed_is_stable`` says the kind's
+    operator never writes that time: then it is stable, and the verdict says so.
+    ``desired`` and ``ready`` count ``pods``.
     """
     now = check_inputs(now, policy)
     judgement = start_resource(
-        obj, policy=policy, condition=condition, failure_reasons=failure_reasons
+        obj,
+        policy=policy,
+        condition=condition,
+        failure_reasons=failure_reasons,
+        untimed_is_stable=untimed_is_stable,
     )
     judgement.add_pods(pods, now)
     return judgement.verdict(now)

@@ -6,7 +6,11 @@ here say which type each one must have and the rule that reads it. :func:`proble
 walks an object against a schema once (linear in its size) and returns one
 finding per wrong field ("status.conditions is not a list (string)"), with the id
 of the rule that needed it. An absent or null field is not wrong: the rules say
-what its absence means.
+what its absence means. A number the API never sends is wrong like a wrong type
+("status.desiredNumberScheduled is -1, out of range (never below 0)"): a count
+below 0 (:func:`count`), a ``metadata.generation`` below 1 (:func:`generation`).
+The rules never add, subtract or clamp such a value: a negative ``restartCount``
+would cancel another container's restarts.
 
 Workloads are checked before their rules run (one object per call). A pod is
 checked only when its rules could not read it (:func:`airflow_sts_provider.readiness.pods.judge_pod`
@@ -22,7 +26,8 @@ from typing import Any
 from .verdict import Finding, State, Verdict, in_table_order
 
 Schema = tuple[str, str, Any]
-"""(JSON type, rule id, the fields of an object / the schema of a list's items)."""
+"""(JSON type, rule id, the fields of an object / the schema of a list's items /
+the least value of an integer, None for any)."""
 
 _MAX_PROBLEMS = 3
 _INT64 = 2**63
@@ -42,6 +47,16 @@ def text(rule: str) -> Schema:
 
 def num(rule: str) -> Schema:
     return ("integer", rule, None)
+
+
+def count(rule: str) -> Schema:
+    """A count: replicas, restarts, scheduled nodes, ``observedGeneration``. Never below 0."""
+    return ("integer", rule, 0)
+
+
+def generation(rule: str) -> Schema:
+    """``metadata.generation``: the API server starts it at 1."""
+    return ("integer", rule, 1)
 
 
 def flag(rule: str) -> Schema:
@@ -98,7 +113,7 @@ def json_type(value: Any) -> str:
 
 
 def problems(value: Any, schema: Schema, what: str) -> list[Finding]:
-    """The first few fields of ``value`` whose type ``schema`` does not allow.
+    """The first few fields of ``value`` whose type (or range) ``schema`` does not allow.
 
     ``what`` names the whole value when it is itself wrong ("StatefulSet", "pods[2]").
     """
@@ -120,7 +135,10 @@ def _walk(
             Finding(rule, State.WAITING, f"{name} is not {_ARTICLE[kind]} ({json_type(value)})")
         )
         return
-    if kind == "object":
+    if kind == "integer" and inner is not None and value < inner:
+        text = f"{path or what} is {value}, out of range (never below {inner})"
+        found.append(Finding(rule, State.WAITING, text))
+    elif kind == "object":
         for key, sub in inner.items():
             _walk(value.get(key), sub, f"{path}.{key}" if path else key, what, found)
     elif kind == "list":
@@ -214,7 +232,7 @@ _CONTAINER_STATUS = obj(
     {
         "name": text("P6"),
         "ready": flag("P6"),
-        "restartCount": num("P4"),
+        "restartCount": count("P4"),
         "state": obj(
             "P6",
             {
@@ -277,7 +295,7 @@ POD = obj(
 # --------------------------------------------------------------------------- workloads
 
 
-def metadata(deletion: str, generation: str) -> Schema:
+def metadata(deletion: str, generation_rule: str) -> Schema:
     """``metadata`` as every workload's rules read it."""
     return obj(
         deletion,
@@ -285,7 +303,7 @@ def metadata(deletion: str, generation: str) -> Schema:
             "name": text(deletion),
             "namespace": text(deletion),
             "uid": text(deletion),
-            "generation": num(generation),
+            "generation": generation(generation_rule),
             "deletionTimestamp": text(deletion),
             "annotations": obj(deletion),
             "labels": obj(deletion),
@@ -300,24 +318,24 @@ STATEFULSET = obj(
         "spec": obj(
             "S3",
             {
-                "replicas": num("S3"),
+                "replicas": count("S3"),
                 "updateStrategy": obj(
                     "S6",
                     {"type": text("S6"), "rollingUpdate": obj("S6", {"partition": num("S6")})},
                 ),
                 "podManagementPolicy": text("S12"),
-                "ordinals": obj("S9", {"start": num("S9")}),
+                "ordinals": obj("S9", {"start": count("S9")}),
                 "minReadySeconds": num("S5"),
             },
         ),
         "status": obj(
             "S3",
             {
-                "observedGeneration": num("S2"),
-                "replicas": num("S3"),
-                "readyReplicas": num("S4"),
-                "availableReplicas": num("S5"),
-                "updatedReplicas": num("S6"),
+                "observedGeneration": count("S2"),
+                "replicas": count("S3"),
+                "readyReplicas": count("S4"),
+                "availableReplicas": count("S5"),
+                "updatedReplicas": count("S6"),
                 "updateRevision": text("S6"),
                 "currentRevision": text("S7"),
             },
@@ -332,17 +350,17 @@ DEPLOYMENT = obj(
         "metadata": metadata("D1", "D2"),
         "spec": obj(
             "D5",
-            {"replicas": num("D5"), "paused": flag("D4"), "progressDeadlineSeconds": num("D3")},
+            {"replicas": count("D5"), "paused": flag("D4"), "progressDeadlineSeconds": num("D3")},
         ),
         "status": obj(
             "D5",
             {
-                "observedGeneration": num("D2"),
-                "replicas": num("D5"),
-                "updatedReplicas": num("D5"),
-                "readyReplicas": num("D5"),
-                "availableReplicas": num("D5"),
-                "terminatingReplicas": num("D5"),
+                "observedGeneration": count("D2"),
+                "replicas": count("D5"),
+                "updatedReplicas": count("D5"),
+                "readyReplicas": count("D5"),
+                "availableReplicas": count("D5"),
+                "terminatingReplicas": count("D5"),
                 "conditions": lst("D3", _DEPLOYMENT_CONDITION),
             },
         ),
@@ -361,25 +379,25 @@ DAEMONSET = obj(
         "status": obj(
             "DS3",
             {
-                "observedGeneration": num("DS2"),
-                "desiredNumberScheduled": num("DS3"),
-                "currentNumberScheduled": num("DS4"),
-                "numberMisscheduled": num("DS4"),
-                "updatedNumberScheduled": num("DS5"),
-                "numberReady": num("DS6"),
-                "numberAvailable": num("DS6"),
+                "observedGeneration": count("DS2"),
+                "desiredNumberScheduled": count("DS3"),
+                "currentNumberScheduled": count("DS4"),
+                "numberMisscheduled": count("DS4"),
+                "updatedNumberScheduled": count("DS5"),
+                "numberReady": count("DS6"),
+                "numberAvailable": count("DS6"),
             },
         ),
     },
 )
-REVISION = obj("DS5", {"revision": num("DS5"), "metadata": metadata("DS5", "DS5")})
+REVISION = obj("DS5", {"revision": count("DS5"), "metadata": metadata("DS5", "DS5")})
 
 RESOURCE = obj(
     "G5",
     {
         "kind": text("G5"),
         "metadata": metadata("G1", "G2"),
-        "status": obj("G5", {"observedGeneration": num("G2")}),
+        "status": obj("G5", {"observedGeneration": count("G2")}),
     },
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from copy import deepcopy
 from typing import Any
 
@@ -250,7 +251,9 @@ def test_stripped_resource_status_is_never_ready(
             if nulls:
                 fields[key] = None
     verdict = evaluate_resource(obj, now=NOW)
-    essential = {"conditions"} & set(status_removed) or {"type", "status"} & set(condition_removed)
+    # a Ready=True without its lastTransitionTime cannot be timed (G7, as P7): never READY
+    timed = {"type", "status", "lastTransitionTime"}
+    essential = {"conditions"} & set(status_removed) or timed & set(condition_removed)
     assert (verdict.state is State.READY) == (not essential), verdict.reason
     for stripped in ({**obj, "status": None}, {k: v for k, v in obj.items() if k != "status"}):
         assert evaluate_resource(stripped, now=NOW).state is State.WAITING
@@ -275,16 +278,23 @@ CONDITION_LIKE = st.dictionaries(
 CONDITIONS = JSON | st.lists(CONDITION_LIKE | JSON, max_size=4)
 
 
-def _well_formed_ready(conditions: Any) -> bool:
-    """A readable list whose first Ready entry is True: the only way to be READY."""
+def _well_formed_ready(conditions: Any, window: float) -> bool:
+    """A readable list whose every Ready entry is True, each timed when a window is asked
+    (issue 15: a later duplicate counts, an untimed one is not stable): the only way to
+    be READY."""
     if not isinstance(conditions, list):
         return False
     if not all(
         isinstance(c, dict) and isinstance(c.get("type"), str) and c["type"] for c in conditions
     ):
         return False
-    first = next((c for c in conditions if c["type"] == "Ready"), None)
-    return first is not None and first.get("status") == "True"
+    ready = [c for c in conditions if c["type"] == "Ready"]
+    timed = window <= 0 or all(
+        isinstance(c.get("lastTransitionTime"), str)
+        and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", c["lastTransitionTime"])
+        for c in ready
+    )
+    return bool(ready) and all(c.get("status") == "True" for c in ready) and timed
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -302,6 +312,6 @@ def test_malformed_conditions_of_any_json_shape_never_raise(
     data = verdict.to_dict()
     assert json.loads(json.dumps(data, allow_nan=False)) == data
     if verdict.state is State.READY:
-        assert _well_formed_ready(conditions), conditions
+        assert _well_formed_ready(conditions, window), conditions
     obj["status"] = conditions  # the whole status malformed, too
     evaluate_resource(obj, now=NOW, policy=policy)

@@ -10,6 +10,7 @@ on a small input is fast.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from copy import deepcopy
@@ -144,13 +145,19 @@ def _well_formed(obj: Any) -> bool:
 
 
 def _count(value: Any) -> bool:
-    """A restart count: an integer, or null (absent, as the API's conventions read it)."""
-    return value is None or type(value) is int
+    """A restart count: an integer never below 0, or null (absent, as the API's conventions
+    read it). A negative one would cancel another container's restarts (issue 15)."""
+    return value is None or (type(value) is int and value >= 0)
 
 
 def _stamp(value: Any) -> None:
+    """RFC 3339 with a zone, or it raises: a date alone or a zone-less time is not a time."""
     if not isinstance(value, str):
         raise TypeError(value)
+    if not re.fullmatch(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?(Z|[+-][0-9:]{4,5})", value
+    ):
+        raise ValueError(value)
     datetime.fromisoformat(value)
 
 

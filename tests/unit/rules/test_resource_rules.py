@@ -225,12 +225,46 @@ CASES = [
         policy=ReadinessPolicy(min_stable_seconds=10),
     ),
     case(
-        "Ready=True without lastTransitionTime is taken as stable and says so",
+        "Ready=True without lastTransitionTime cannot be timed and waits, as a pod does (P7)",
         (cr(condition("Ready", ago=None)), [], {}),
+        WAITING,
+        "status.conditions[0].lastTransitionTime is missing: the stability window cannot be timed",
+        rules=("G7",),
+    ),
+    case(
+        "an operator known to write no transition time is stable at once, and the verdict says so",
+        (cr(condition("Ready", ago=None)), [], {"untimed_is_stable": True}),
         READY,
-        "no lastTransitionTime: cannot be timed, taken as stable",
+        "Kafka events: Ready=True, stable: its operator writes no transition time",
         rules=(),
         shows=("G7",),
+    ),
+    case(
+        "a transition time is still timed for a kind known to write none",
+        (cr(condition("Ready", ago=12)), [], {"untimed_is_stable": True}),
+        WAITING,
+        "stabilizing 12s of 60s",
+        rules=("G7",),
+    ),
+    case(
+        "an unreadable transition time waits even for a kind known to write none",
+        (
+            resource(
+                conditions=[{"type": "Ready", "status": "True", "lastTransitionTime": "soon"}]
+            ),
+            [],
+            {"untimed_is_stable": True},
+        ),
+        WAITING,
+        "lastTransitionTime unreadable",
+        rules=("G7",),
+    ),
+    case(
+        "with no stability window asked, an untimed Ready=True is ready (as a pod's P7)",
+        (cr(condition("Ready", ago=None)), [], {}),
+        READY,
+        rules=(),
+        policy=ReadinessPolicy(min_stable_seconds=0),
     ),
     case(
         "an unreadable lastTransitionTime waits naming the field",
@@ -244,6 +278,82 @@ CASES = [
         WAITING,
         "status.conditions[0].lastTransitionTime unreadable",
         rules=("G7",),
+    ),
+    # duplicate conditions of one type: any one that is not True holds the resource back
+    case(
+        "a later Ready=False beside a Ready=True is not ready",
+        (cr(READY_COND, condition("Ready", "False", reason="BrokerDown")), [], {}),
+        WAITING,
+        "status.conditions[1] Ready=False, BrokerDown",
+        rules=("G6",),
+    ),
+    case(
+        "a later Ready=False with a failure reason fails beside a Ready=True",
+        (
+            cr(READY_COND, condition("Ready", "False", reason="BrokerDown")),
+            [],
+            {"failure_reasons": ("BrokerDown",)},
+        ),
+        FAILED,
+        rules=("G6",),
+    ),
+    case(
+        "a later Ready=Unknown beside a Ready=True waits",
+        (cr(READY_COND, condition("Ready", "Unknown")), [], {}),
+        WAITING,
+        "Ready=Unknown",
+        rules=("G6",),
+    ),
+    case(
+        "two Ready=True are timed by the later transition",
+        (cr(READY_COND, condition("Ready", ago=12)), [], {}),
+        WAITING,
+        "stabilizing 12s of 60s",
+        rules=("G7",),
+    ),
+    case(
+        "a second Ready=True without a transition time cannot be timed",
+        (cr(READY_COND, condition("Ready", ago=None)), [], {}),
+        WAITING,
+        "status.conditions[1].lastTransitionTime is missing",
+        rules=("G7",),
+    ),
+    case(
+        "a second Ready condition's stale observedGeneration waits",
+        (cr(READY_COND, condition("Ready", observed=1), generation=2, observed=2), [], {}),
+        WAITING,
+        "status.conditions[1].observedGeneration 1 < generation 2",
+        rules=("G2",),
+    ),
+    case(
+        "a later Stalled=True behind a Stalled=False fails",
+        (
+            cr(
+                READY_COND,
+                condition("Stalled", "False"),
+                condition("Stalled", reason="ReconcileFailed"),
+            ),
+            [],
+            {},
+        ),
+        FAILED,
+        "Stalled=True, ReconcileFailed",
+        rules=("G3",),
+    ),
+    case(
+        "a later Reconciling=True behind a Reconciling=False waits",
+        (
+            cr(
+                READY_COND,
+                condition("Reconciling", "False"),
+                condition("Reconciling", reason="RollingUpdate"),
+            ),
+            [],
+            {},
+        ),
+        WAITING,
+        "Reconciling=True, RollingUpdate",
+        rules=("G4",),
     ),
     # G8
     case(
