@@ -1,17 +1,32 @@
-"""Keep the connection's secrets out of logs and out of the metadata DB.
+"""Register the secrets a hook authenticates with in Airflow's masker, and no more.
 
-Airflow's secret masker hides connection extras only under sensitive key names;
-the kubernetes connection carries its token and client key *inside* ``kube_config``,
-a key the masker does not know, and at DEBUG Airflow's own supervisor lines print
-request headers. So every hook registers what it actually authenticates with
-(the bearer token, a password, the kubeconfig's key material) as soon as the
-client is configured. Trigger arguments are stored in clear in the metadata DB,
-so nothing here is ever shipped to a trigger: the triggerer resolves the
-connection itself, by id.
+On a worker the task log is written, and redacted, by the *supervisor* process:
+the task process sends its log lines unredacted (``sending_to_supervisor=True``),
+so a value reaches the masker that matters only through ``mask_secret``'s
+``MaskSecret`` request. Airflow already makes that request for what it knows: the
+connection's password and, through ``extra_dejson``, every extra value under a
+sensitive key name (``token``, ``password``, ``*secret*``... at any depth, so the
+``token`` of a ``kube_config`` given as a JSON object). It cannot know what the
+client *derived* (a token read from a kubeconfig file, the default kubeconfig, the
+in-cluster service account or an exec plugin), nor what sits under a name it does
+not find sensitive: the ``client-key-data`` of an inline ``kube_config``, anything
+of a ``kube_config`` given as a string. Those, and only those, are registered here.
+
+Under ``dag.test()`` / ``airflow tasks test`` the "supervisor" runs in the task's
+own process, shares its masker, and logs every request it is handed at DEBUG,
+``MaskSecret`` bodies included (``InProcessSupervisorComms.send``): there the
+secret goes to the shared masker directly, never into a request. On a worker, the
+real supervisor logs a ``MaskSecret`` without its body. docs/security.md has the
+whole picture, with what is left.
+
+Trigger arguments are stored in clear in the metadata DB, so nothing here is ever
+shipped to a trigger: the triggerer resolves the connection itself, by id.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -19,6 +34,8 @@ from typing import Any
 _USER_SECRET_KEYS = ("token", "password", "client-key-data")
 #: The bearer prefix the clients put before a token in ``api_key``.
 _BEARER = "bearer "
+#: What Airflow's masker puts in place of a secret.
+_REDACTED = "***"
 
 
 def kubeconfig_secrets(kubeconfig: Any) -> list[str]:
@@ -43,14 +60,17 @@ def _user_secrets(users: Any) -> Iterator[str]:
 
 
 def configuration_secrets(configuration: Any) -> list[str]:
-    """What a loaded kubernetes client ``Configuration`` authenticates with."""
+    """What a loaded kubernetes client ``Configuration`` authenticates with.
+
+    A ``Bearer <token>`` header value gives the token alone: masking the token
+    already turns the header into ``Bearer ***``.
+    """
     found: list[str] = []
     api_key = getattr(configuration, "api_key", None)
     if isinstance(api_key, Mapping):
         for value in api_key.values():
-            found += _strings(value)
-            if isinstance(value, str) and value.lower().startswith(_BEARER):
-                found += _strings(value[len(_BEARER) :])
+            bearer = isinstance(value, str) and value.lower().startswith(_BEARER)
+            found += _strings(value[len(_BEARER) :] if bearer else value)
     found += _strings(getattr(configuration, "password", None))
     return found
 
@@ -60,20 +80,91 @@ def _strings(*values: Any) -> list[str]:
 
 
 def mask(secrets: Iterable[str]) -> None:
-    """Register ``secrets`` with Airflow's masker (task process and supervisor alike)."""
+    """Register those of ``secrets`` that Airflow's masker does not hide yet."""
+    fresh = unmasked(secrets)
+    if not fresh:
+        return
+    masker = _in_process_masker()
+    if masker is not None:
+        for secret in fresh:
+            masker.add_mask(secret)
+        return
     from airflow.sdk.log import mask_secret
 
-    for secret in secrets:
+    for secret in fresh:
         mask_secret(secret)
 
 
 async def amask(secrets: Iterable[str]) -> None:
     """:func:`mask` for async code (the triggerer), which must not block on the supervisor."""
+    fresh = unmasked(secrets)
+    if not fresh:
+        return
+    masker = _in_process_masker()
+    if masker is not None:
+        for secret in fresh:
+            masker.add_mask(secret)
+        return
     from airflow.sdk import log
 
-    masker = getattr(log, "amask_secret", None)
-    for secret in secrets:
-        if masker is None:
+    send = getattr(log, "amask_secret", None)
+    for secret in fresh:
+        if send is None:
             log.mask_secret(secret)
         else:
-            await masker(secret)
+            await send(secret)
+
+
+def unmasked(secrets: Iterable[str]) -> list[str]:
+    """``secrets`` without repeats, blanks and what this process's masker already hides.
+
+    What the task process's masker hides, its supervisor's does too: Airflow's own
+    masking (the connection's password and sensitive extras) goes through
+    ``mask_secret``, which tells both. A masker that cannot be asked hides nothing.
+    """
+    masker = _masker()
+    fresh: list[str] = []
+    for secret in secrets:
+        if not isinstance(secret, str) or not secret.strip() or secret in fresh:
+            continue
+        try:
+            hidden = masker is not None and masker.redact(secret) == _REDACTED
+        except Exception:
+            hidden = False
+        if not hidden:
+            fresh.append(secret)
+    return fresh
+
+
+def _masker() -> Any:
+    """This process's task-SDK secrets masker (the one ``mask_secret`` fills), if any."""
+    # Older task SDKs kept it in execution_time (3.3 still re-exports it there, deprecated).
+    for module in (
+        "airflow.sdk._shared.secrets_masker",
+        "airflow.sdk.execution_time.secrets_masker",
+    ):
+        try:
+            factory = importlib.import_module(module)._secrets_masker
+        except (ImportError, AttributeError):
+            continue
+        return factory()
+    return None
+
+
+def _in_process_masker() -> Any:
+    """The masker to fill directly, when the supervisor runs in this very process.
+
+    ``dag.test()`` (and ``airflow tasks test``) run the task under
+    ``InProcessTestSupervisor``: its comms log each request at DEBUG, a
+    ``MaskSecret``'s value included, and hand it to the same process, whose masker
+    ``mask_secret`` has already filled. Anywhere else (a worker, the triggerer, no
+    task at all) this is ``None``, and the secret goes through ``mask_secret``; so
+    too on an Airflow without ``InProcessSupervisorComms``.
+    """
+    runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
+    supervisor = sys.modules.get("airflow.sdk.execution_time.supervisor")
+    comms = getattr(runner, "SUPERVISOR_COMMS", None)
+    in_process = getattr(supervisor, "InProcessSupervisorComms", None)
+    if comms is None or not isinstance(in_process, type) or not isinstance(comms, in_process):
+        return None
+    return _masker()
