@@ -163,6 +163,14 @@ class Picture:
         }
         return self.kind.judge(self.workload, related, now, policy)
 
+    def size(self) -> int:
+        """What judging this picture costs: the related objects held, and the pods the
+        workload asks for (each one missing is a report of its own, S9)."""
+        spec = (self.workload or {}).get("spec")
+        replicas = spec.get("replicas") if isinstance(spec, Mapping) else None
+        asked = replicas if type(replicas) is int and replicas > 0 else 0
+        return asked + sum(len(table) for table in self.related.values())
+
     def pod_uids(self) -> dict[str, Any]:
         """Pod name -> uid of the pods judged (for events of *this* pod, not a predecessor)."""
         if self.pods is not None:

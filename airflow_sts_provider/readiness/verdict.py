@@ -173,10 +173,11 @@ class Verdict:
         (the worst kept first) and shorter texts, ``desired``/``ready`` still exact and
         ``pods_omitted`` saying how many pod reports were cut.
         """
+        payload: dict[str, Any] = {}
         for max_pods, max_text in _CUTS:
-            payload = self._payload(max_pods, max_text)
             if max_pods is None and len(self.pods) > _FEW_PODS:
-                continue  # a big verdict is measured from its first cut on: not twice
+                continue  # a big verdict is built from its first cut on: never whole
+            payload = self._payload(max_pods, max_text)
             if json_size(payload) <= limit:
                 return payload
         return payload

@@ -41,13 +41,12 @@ DAG run must mean "a revision is running", never "the watcher is broken".
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseEventTrigger
 
 from airflow_sts_provider.exceptions import AssetWatcherError
 from airflow_sts_provider.hooks.reads import Picture
-from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.readiness import State, Verdict
 from airflow_sts_provider.reporting import failure_message, where
 from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
@@ -56,6 +55,9 @@ from airflow_sts_provider.triggers.deployment import DeploymentRunningTrigger
 from airflow_sts_provider.triggers.pod import PodRunningTrigger
 from airflow_sts_provider.triggers.resource import ResourceRunningTrigger
 from airflow_sts_provider.triggers.statefulset import StatefulSetRunningTrigger
+
+if TYPE_CHECKING:  # imported off the event loop (triggers/loading.py)
+    from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 
 __all__ = [
     "DaemonSetReadyEventTrigger",

@@ -6,11 +6,13 @@ plural found through API discovery in the triggerer, as the sensor found it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.kinds import Kind, ResourceSpec
 from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
+
+if TYPE_CHECKING:  # imported off the event loop (triggers/loading.py)
+    from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 
 __all__ = ["ResourceRunningTrigger"]
 

@@ -44,21 +44,17 @@ from airflow_sts_provider.hooks.reads import (
     WORKLOAD,
     Listing,
     Picture,
-    Plan,
-    T,
-    arun_plan,
     clock_plan,
     name_of,
     namespace_plan,
     namespace_watch,
 )
 from airflow_sts_provider.hooks.wire import Obj, error_for_status, event_object
-from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.kinds import ApiResource, Kind
-from airflow_sts_provider.readiness import Verdict
 from airflow_sts_provider.triggers.labels import Selector, labels_of
 
 if TYPE_CHECKING:
+    from airflow_sts_provider.hooks.informer import InformerHook
     from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
 
 log = logging.getLogger(__name__)
@@ -70,10 +66,8 @@ CLOCK_WAIT_SECONDS = 1.0
 __all__ = [
     "Batch",
     "Feed",
-    "InformerHook",
     "SharedStreamError",
     "Store",
-    "SubscriberHook",
     "informer",
 ]
 
@@ -365,14 +359,6 @@ class Store:
 # ---------------------------------------------------------------- the stream
 
 
-class InformerHook(AsyncWorkloadHook):
-    """The async hook with the one read an informer adds: any plan, answered as a poke's."""
-
-    async def read(self, plan: Plan[T]) -> T:
-        """Answer every step of ``plan`` (paged lists included) with this hook's policies."""
-        return await arun_plan(plan, self._answer)
-
-
 async def informer(
     key: Hashable, kind: Kind, namespace: str, hook: InformerHook
 ) -> AsyncIterator[Batch]:
@@ -478,36 +464,6 @@ def _take(
 # ---------------------------------------------------------------- one subscriber
 
 
-class SubscriberHook(AsyncWorkloadHook):
-    """A subscriber's reads: the store for the workload and the clock, a session for the rest.
-
-    Only a failure (its pods' events) or an absence (the closest names) makes a
-    request of its own; everything else comes from the shared watches.
-    """
-
-    def __init__(self, feed: Feed, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.feed = feed
-
-    async def read_workload(self, picture: Picture) -> None:
-        """The periodic re-read: the store already holds what the watch delivered."""
-        store = self.feed.store
-        if store is not None:
-            await store.refresh_clock()
-            self.clock = store.clock
-            picture.workload = store.workload(picture.name)
-
-    async def with_events(self, verdict: Verdict, picture: Picture) -> Verdict:
-        """The failing pods' Warning events, in a session of its own."""
-        async with self.session():
-            return await super().with_events(verdict, picture)
-
-    async def explain_absence(self, kind: str | Kind, name: str, namespace: str) -> str:
-        """Why the workload is not found, in a session of its own."""
-        async with self.session():
-            return await super().explain_absence(kind, name, namespace)
-
-
 class Feed:
     """One trigger's side of the shared stream: its store, its queue, its pump task."""
 
@@ -521,6 +477,8 @@ class Feed:
         self.store: Store | None = None
         #: The store's resources reconnecting now: this picture may be behind them.
         self.stale: set[str] = set()
+        from airflow_sts_provider.hooks.informer import SubscriberHook  # loaded: load_hooks()
+
         self.hook = SubscriberHook(self, **trigger.hook_kwargs())
         self._known = asyncio.Event()
         #: Set when the stream ended, or failed in a way retrying cannot fix: stop waiting.

@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_sts_provider.exceptions import (
     KubernetesApiCallError,
     KubernetesPermissionError,
     TransientKubernetesError,
 )
-from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.readiness import State
 from airflow_sts_provider.readiness.verdict import cut
 from airflow_sts_provider.reporting import MESSAGE_IN_EVENT
 from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
+from airflow_sts_provider.triggers.loading import load_hooks
 from airflow_sts_provider.workloads import WorkloadsVerdict, combine, release_failure
+
+if TYPE_CHECKING:  # imported off the event loop (triggers/loading.py)
+    from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 
 __all__ = ["WorkloadsRunningTrigger"]
 
@@ -52,6 +55,7 @@ class WorkloadsRunningTrigger(WorkloadRunningTrigger):
         return classpath, kwargs
 
     async def _wait(self) -> dict[str, Any]:
+        await load_hooks()
         hook = self.hook()
         failures = 0
         while not self._past_deadline():
