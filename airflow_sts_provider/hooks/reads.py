@@ -494,6 +494,52 @@ def absence_plan(kind: Kind, name: str, namespace: str) -> Plan[str]:
     )
 
 
+def no_match_plan(kinds: Sequence[Kind], selector: str, namespace: str) -> Plan[str]:
+    """Why a release's selector matches nothing: no such namespace, or the values the
+    namespace's workloads carry for the selector's labels ("did you mean ...?").
+
+    One LIST per kind without a selector: asked once, when a gate first finds nothing.
+    """
+    names = "/".join(kind.name for kind in kinds)
+    where = f"no {names} matches {selector} in namespace {namespace}"
+    try:
+        yield Read(Request("get", "namespaces", None, namespace, "", "v1"))
+    except NotFoundError:
+        return f"{where}: namespace {namespace!r} does not exist"
+    except KubernetesApiCallError:
+        pass  # not allowed to tell; say what we can
+    wanted = Selector(selector).equalities
+    seen: dict[str, set[str]] = {key: set() for key, _ in wanted}
+    for kind in kinds:
+        try:
+            listing = yield Read(request_for("list", kind.resource, namespace), {}, paged=True)
+        except KubernetesApiCallError:
+            return f"{where} (this identity may not list {kind.resource.plural} to suggest labels)"
+        for obj in listing.items:
+            labels = labels_of(obj)
+            for key, values in seen.items():
+                if key in labels:
+                    values.add(str(labels[key]))
+    return where + _label_hint(wanted, seen)
+
+
+def _label_hint(wanted: Sequence[tuple[str, str]], seen: Mapping[str, set[str]]) -> str:
+    """``: did you mean k=v?``, else the values there are, else that none carries them."""
+    close = [
+        f"{key}={match}"
+        for key, value in wanted
+        for match in difflib.get_close_matches(value, sorted(seen.get(key, ())), n=2, cutoff=0.6)
+    ]
+    if close:
+        return f": did you mean {', '.join(f'`{c}`' for c in close)}?"
+    present = [
+        f"{key} in ({', '.join(sorted(values)[:10])})" for key, values in seen.items() if values
+    ]
+    if present:
+        return f"; its workloads carry {'; '.join(present)}"
+    return f"; none of its workloads carries {', '.join(seen) or 'these labels'}"
+
+
 def run_plan(plan: Plan[T], answer: Callable[[Read], Any]) -> T:
     """Answer each step of ``plan`` synchronously; API errors go back into the plan."""
     reply: tuple[bool, Any] = (True, None)

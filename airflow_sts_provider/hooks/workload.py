@@ -63,6 +63,7 @@ from airflow_sts_provider.hooks.reads import (
     discovery_plan,
     events_plan,
     list_plan,
+    no_match_plan,
     poke_plan,
     request_for,
     run_plan,
@@ -125,6 +126,15 @@ def _network_failure(request: Request, exc: BaseException) -> KubernetesApiCallE
         return tls_failure(request, exc)
     reason = getattr(exc, "reason", None)  # MaxRetryError: say what actually went wrong
     return transient(request, reason if isinstance(reason, BaseException) else exc)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    """One header of an error answer (the clients hand a dict, HTTPHeaderDict or None)."""
+    try:
+        value = headers.get(name) if headers is not None else None
+    except AttributeError:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _truthy(flag: Any) -> bool:
@@ -290,6 +300,20 @@ class WorkloadHook(_Settings, KubernetesHook):
         plan = absence_plan(row, name, self.resolve_namespace(namespace))
         return run_plan(plan, lambda step: self._answer(step, clock))
 
+    def explain_no_match(
+        self, label_selector: str, kinds: Sequence[str], namespace: str | None = None
+    ) -> str:
+        """Why a release's selector matches nothing: the namespace, or the closest labels."""
+        clock = ServerClock()
+        rows = [kind_of(kind) for kind in kinds]
+        plan = no_match_plan(rows, label_selector, self.resolve_namespace(namespace))
+        return run_plan(plan, lambda step: self._answer(step, clock))
+
+    @property
+    def server(self) -> str:
+        """The API server's URL this hook talks to (never a credential): for the logs."""
+        return str(getattr(self.api_client.configuration, "host", "") or "?")
+
     @cached_property
     def api_client(self) -> Any:
         """The client, or one line naming the connection, the field and the fix."""
@@ -439,6 +463,7 @@ class WorkloadHook(_Settings, KubernetesHook):
         except ApiException as exc:
             if not exc.status:  # the client wraps an SSLError it caught itself in status 0
                 raise _network_failure(request, exc) from exc
+            clock.observe(_header(exc.headers, "Date"))  # a 404 carries the server's time too
             raise error_for_status(
                 request,
                 exc.status,
@@ -604,6 +629,14 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         check_namespace(namespace, fix=_NAMESPACE_FIX)
         return await arun_plan(absence_plan(row, name, namespace), self._answer)
 
+    async def explain_no_match(
+        self, label_selector: str, kinds: Sequence[str], namespace: str
+    ) -> str:
+        """:meth:`WorkloadHook.explain_no_match` for the triggers."""
+        check_namespace(namespace, fix=_NAMESPACE_FIX)
+        plan = no_match_plan([kind_of(kind) for kind in kinds], label_selector, namespace)
+        return await arun_plan(plan, self._answer)
+
     async def with_events(self, verdict: Verdict, picture: Picture) -> Verdict:
         """The failing pods' Warning events in the verdict (never fails the trigger)."""
         return await arun_plan(events_plan(verdict, picture, self._warn_once), self._answer)
@@ -717,6 +750,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
                 _request_timeout=timeout,
             )
         except AsyncApiException as exc:
+            self.clock.observe(_header(exc.headers, "Date"))  # a 404 carries the time too
             raise error_for_status(
                 request,
                 exc.status or 0,

@@ -57,6 +57,11 @@ if TYPE_CHECKING:
 
 __all__ = ["WorkloadRunningSensor"]
 
+#: A gate's default ``timeout``: Airflow's is 7 days, Helm's ``--wait`` 5 minutes, a
+#: Deployment's progress deadline 10. An hour leaves an OrderedReady StatefulSet of
+#: dozens of slow pods room to roll, and still ends a stuck gate the same working day.
+DEFAULT_TIMEOUT = 3600.0
+
 #: Extra time the framework grants a deferred sensor so the trigger's own "timeout" event,
 #: which carries the last verdict, arrives before Airflow's bare deferral timeout.
 _DEFER_TIMEOUT_PAD = timedelta(seconds=60)
@@ -84,14 +89,17 @@ class WorkloadRunningSensor(BaseSensorOperator):
     :param require_updated_on_delete: OnDelete StatefulSets: outdated pods block READY.
     :param not_found_grace_seconds: a workload still not found this long after the sensor
         started fails, naming the namespace if it does not exist and the closest names
-        ("did you mean ..."), instead of waiting out ``timeout`` (7 days by default).
+        ("did you mean ..."), instead of waiting out ``timeout``; the first poke that
+        finds nothing already says so ("did you mean ...? failing in 300s").
     :param share_watches: deferred, share one list+watch per resource with the other
         deferred sensors of this kind, connection and namespace where the triggerer can
         (Airflow >= 3.3; README "Many deferred sensors: shared watches"); ``False``
         keeps this sensor's own watches (the workload by name, its pods by selector).
 
     Every other argument is :class:`BaseSensorOperator`'s; ``mode`` defaults to
-    ``"reschedule"`` so no worker slot is held while waiting.
+    ``"reschedule"`` so no worker slot is held while waiting, and ``timeout`` to one
+    hour (:data:`DEFAULT_TIMEOUT`), not Airflow's 7 days: a gate that has not opened in
+    an hour is a rollout someone must look at.
     """
 
     #: The kinds-table row it serves; a resource sensor sets its own per instance.
@@ -125,6 +133,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("mode", "reschedule")
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
         super().__init__(**kwargs)
         self.name = name
         self.namespace = namespace
@@ -141,6 +150,10 @@ class WorkloadRunningSensor(BaseSensorOperator):
         self.not_found_grace_seconds = not_found_grace_seconds
         self.share_watches = share_watches
         self._poking_since: float | None = None
+        #: Pokes this instance made; rescheduled, each poke is a new instance.
+        self._pokes = 0
+        #: Whether this poke is the try's first, once known.
+        self._first: bool | None = None
         try:
             self._check_arguments(rendered=False)
             self._check_timing()
@@ -221,6 +234,9 @@ class WorkloadRunningSensor(BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue:
         """READY -> done with the report as XCom; FAILED -> fail (or wait); else poke again."""
         policy = self.policy
+        self._pokes += 1
+        self._first = None
+        self._announce(context)
         try:
             verdict = self._read(policy)
         except TransientKubernetesError as exc:
@@ -247,20 +263,44 @@ class WorkloadRunningSensor(BaseSensorOperator):
         """One poke's reads and judgement, by the hook."""
         return self.hook.get_workload_readiness(self._row(), self.name, self.namespace, policy)
 
+    def _announce(self, context: Context) -> None:
+        """The first poke of a try says what it asks of whom, once: before its reads, which
+        may take a while (connection, imports, a slow API server)."""
+        if not self._first_poke(context):
+            return
+        self.log.info(
+            "Asking cluster %s via %s for %s",
+            self.hook.server,
+            self.kubernetes_conn_id,
+            self._target_words(),
+        )
+
+    def _target_words(self) -> str:
+        """What the sensor waits for, in the log's words: ``StatefulSet default/web``."""
+        return f"{self.kind} {self.hook.resolve_namespace(self.namespace)}/{self.name}"
+
     def _give_up_if_overdue(self, context: Context, verdict: Verdict) -> None:
         """Say *why* when the wait ends: the name that never appeared, the last verdict.
 
         Airflow's own timeout message says only how long it waited; this runs first.
+        A name not found is explained on the first poke already, with when it will fail.
         """
         elapsed = self._elapsed(context)
-        if is_not_found(verdict) and elapsed > float(self.not_found_grace_seconds):
+        grace = float(self.not_found_grace_seconds)
+        if is_not_found(verdict) and elapsed > grace:
             explained = self._explain_absence(verdict)
             self._fail(
                 AirflowFailException(
                     f"{explained}, {elapsed:.0f}s after the sensor started "
-                    f"(not_found_grace_seconds={float(self.not_found_grace_seconds):g}): check "
+                    f"(not_found_grace_seconds={grace:g}): check "
                     "the name, the namespace and the connection's cluster"
                 )
+            )
+        if is_not_found(verdict) and self._first_poke(context):
+            self.log.warning(
+                "%s; failing in %.0fs (not_found_grace_seconds) unless it appears",
+                self._explain_absence(verdict),
+                max(grace - elapsed, 0.0),
             )
         if elapsed > float(self.timeout):
             self._fail(AirflowSensorTimeout(timeout_message(verdict)))
@@ -271,12 +311,20 @@ class WorkloadRunningSensor(BaseSensorOperator):
         except Exception:  # the explanation is a courtesy; never let it hide the failure
             return verdict.reason
 
+    def _first_poke(self, context: Context) -> bool:
+        """Whether this is the first poke of the try (asked once a poke, then remembered)."""
+        if self._first is None:
+            self._elapsed(context)
+        return bool(self._first)
+
     def _elapsed(self, context: Context) -> float:
         """Seconds since the sensor's first poke of this try, as Airflow times its timeout."""
         ti = context.get("ti") if self.reschedule else None
         if ti is not None:
             first = ti.get_first_reschedule_date(context)
+            self._first = first is None
             return 0.0 if first is None else (datetime.now(UTC) - first).total_seconds()
+        self._first = self._pokes <= 1
         if self._poking_since is None:
             self._poking_since = time.monotonic()
         return time.monotonic() - self._poking_since

@@ -89,6 +89,8 @@ class WorkloadsRunningSensor(WorkloadRunningSensor):
         except (KubernetesPermissionError, ConnectionConfigError) as exc:
             raise AirflowFailException(str(exc)) from exc
         self.log_release(verdict)
+        if not verdict.workloads:
+            self._while_nothing_matches(context, verdict)
         if verdict.state is State.READY:
             return PokeReturnValue(is_done=True, xcom_value=verdict.to_dict())
         if verdict.state is State.FAILED and self.fail_fast:
@@ -96,6 +98,35 @@ class WorkloadsRunningSensor(WorkloadRunningSensor):
         if self._elapsed(context) > float(self.timeout):
             self._fail(AirflowFailException(f"Sensor has timed out: {verdict.reason}"))
         return PokeReturnValue(is_done=False, xcom_value=verdict.to_dict())
+
+    def _while_nothing_matches(self, context: Context, verdict: WorkloadsVerdict) -> None:
+        """A selector with a typo, or a wrong namespace, fails after ``not_found_grace_seconds``
+        as a workload's name does; the first poke already says what it found instead."""
+        elapsed, grace = self._elapsed(context), float(self.not_found_grace_seconds)
+        if elapsed > grace:
+            self._fail(
+                AirflowFailException(
+                    f"{self._explain_no_match(verdict)}, {elapsed:.0f}s after the sensor started "
+                    f"(not_found_grace_seconds={grace:g}): check the label selector, the "
+                    "namespace and the connection's cluster"
+                )
+            )
+        if self._first_poke(context):
+            self.log.warning(
+                "%s; failing in %.0fs (not_found_grace_seconds) unless one appears",
+                self._explain_no_match(verdict),
+                max(grace - elapsed, 0.0),
+            )
+
+    def _explain_no_match(self, verdict: WorkloadsVerdict) -> str:
+        try:
+            return self.hook.explain_no_match(self.label_selector, self.kinds, self.namespace)
+        except Exception:  # the explanation is a courtesy; never let it hide the failure
+            return verdict.reason
+
+    def _target_words(self) -> str:
+        namespace = self.hook.resolve_namespace(self.namespace)
+        return f"{'/'.join(self.kinds)} matching {self.label_selector} in {namespace}"
 
     def log_release(self, verdict: WorkloadsVerdict) -> None:
         """One summary line, then each workload not ready and its pods not ready."""

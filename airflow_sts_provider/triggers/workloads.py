@@ -69,12 +69,29 @@ class WorkloadsRunningTrigger(WorkloadRunningTrigger):
                 await asyncio.sleep(self._bounded(hook.retry.delay(failures, exc.retry_after)))
                 continue
             failures = 0
+            if not release.workloads and self._past_not_found_grace():
+                return await self._nothing_matched(hook, release)
             if release.state is State.READY:
                 return self._release_event("success", f"Workloads {release.reason}")
             if release.state is State.FAILED and self.fail_fast:
                 return self._release_event("failed", release.reason)
             await asyncio.sleep(self._wake(release, judged_at))
         return self._release_event("timeout", "Sensor has timed out")
+
+    async def _nothing_matched(
+        self, hook: AsyncWorkloadHook, release: WorkloadsVerdict
+    ) -> dict[str, Any]:
+        """The selector still matches nothing after the grace: fail, saying what there is."""
+        try:
+            async with hook.session():
+                explained = await hook.explain_no_match(
+                    self.label_selector, self.kinds, self.namespace
+                )
+        except KubernetesApiCallError:
+            explained = release.reason
+        grace = f"not_found_grace_seconds={self.not_found_grace_seconds:g}"
+        message = f"{explained} ({grace}): check the label selector and the namespace"
+        return {"status": "failed", "verdict": release.to_dict(), "message": message}
 
     async def _judge(self, hook: AsyncWorkloadHook) -> tuple[WorkloadsVerdict, datetime]:
         pictures = await hook.read_workloads(self.label_selector, self.kinds, self.namespace)

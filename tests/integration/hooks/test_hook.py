@@ -498,6 +498,58 @@ def test_explain_absence(
     assert hook.explain_absence("StatefulSet", name, namespace) == expected
 
 
+@pytest.mark.parametrize(
+    ("selector", "namespace", "expected"),
+    [
+        (
+            "app.kubernetes.io/instance=relaese",
+            "default",
+            "no StatefulSet/Deployment/DaemonSet matches app.kubernetes.io/instance=relaese in "
+            "namespace default: did you mean `app.kubernetes.io/instance=release`?",
+        ),
+        (
+            "app.kubernetes.io/instance=release",
+            "nowhere",
+            "no StatefulSet/Deployment/DaemonSet matches app.kubernetes.io/instance=release in "
+            "namespace nowhere: namespace 'nowhere' does not exist",
+        ),
+        (
+            "team=payments",
+            "default",
+            "no StatefulSet/Deployment/DaemonSet matches team=payments in namespace default; "
+            "none of its workloads carries team",
+        ),
+    ],
+    ids=[
+        "a release selector with a typo gets the closest label",
+        "a namespace that does not exist is named",
+        "a label no workload carries is said so",
+    ],
+)
+def test_explain_no_match(
+    cluster: EmulatedCluster,
+    monkeypatch: pytest.MonkeyPatch,
+    selector: str,
+    namespace: str,
+    expected: str,
+) -> None:
+    cluster.apply_scenario("release")
+    hook = connect(monkeypatch, kube_config=cluster.kubeconfig)
+    kinds = ("StatefulSet", "Deployment", "DaemonSet")
+    assert hook.explain_no_match(selector, kinds, namespace) == expected
+
+
+def test_a_not_found_poke_reads_the_servers_clock_from_the_404(
+    cluster: EmulatedCluster, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    hook = connect(monkeypatch, kube_config=cluster.kubeconfig)
+    verdict = hook.get_readiness("absent")
+    assert verdict.state is State.WAITING
+    assert hook.last_stats.server_time is True
+    out, err = capfd.readouterr()
+    assert "sent no Date header" not in out + err
+
+
 def test_explain_absence_says_less_when_the_identity_may_not_list(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -431,3 +431,24 @@ def test_a_watch_stale_when_its_history_expired_still_decides_after_the_relist(
     event = asyncio.run(run())
     assert event["status"] == "success", event["message"]
     assert frozen.stats()["requests"].get("list pods") == 2  # one relist
+
+
+def test_a_release_selector_that_never_matches_fails_the_trigger_after_its_grace(
+    cluster: EmulatedCluster,
+) -> None:
+    from airflow_sts_provider.triggers.workloads import WorkloadsRunningTrigger
+
+    cluster.apply_scenario("release")
+    os.environ[CONN_ENV] = cluster.airflow_connection_json()
+    trigger = WorkloadsRunningTrigger(
+        label_selector="app.kubernetes.io/instance=relaese",
+        kinds=["StatefulSet", "Deployment", "DaemonSet"],
+        namespace="default",
+        kubernetes_conn_id=CONN_ID,
+        check_interval=0.5,
+        deadline=time.time() + 60,
+        not_found_grace_seconds=1,
+    )
+    event = fire(trigger)
+    assert event["status"] == "failed"
+    assert "did you mean `app.kubernetes.io/instance=release`?" in event["message"]

@@ -100,8 +100,15 @@ class StubHook:
             raise answer
         return answer
 
+    server = "https://cluster.example:6443"
+    explained = 0
+
     def explain_absence(self, kind: Any, name: str, namespace: str | None) -> str:
+        self.explained += 1
         return f"{kind.name.lower()} {namespace}/{name} not found: did you mean `web-1`?"
+
+    def resolve_namespace(self, namespace: str | None) -> str:
+        return namespace or "default"
 
 
 def sensor_with(*answers: Verdict | Exception, **kwargs: Any) -> StatefulSetRunningSensor:
@@ -290,6 +297,8 @@ def test_each_poke_logs_one_summary_and_one_line_per_pod_not_ready(
 ) -> None:
     sensor_with(WAITING).poke({})
     lines = [line for line in capfd.readouterr().out.splitlines() if "StatefulSetRunning" in line]
+    asking = "Asking cluster https://cluster.example:6443 via kubernetes_default for StatefulSet"
+    assert asking + " shop/web" in lines.pop(0)  # the try's first poke says whom it asks
     assert len(lines) == 2
     assert (
         "StatefulSet shop/web: WAITING, 1/2 ready, revision web-7b8f: "
@@ -363,6 +372,24 @@ def test_a_soft_fail_skip_says_why() -> None:
     )
 
 
+def test_a_typo_is_explained_on_the_first_poke_with_when_it_will_fail(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    sensor = sensor_with(NOT_FOUND, NOT_FOUND, mode="poke", not_found_grace_seconds=300)
+    assert not sensor.poke({}).is_done
+    first = capfd.readouterr().out
+    assert "statefulset shop/web not found: did you mean `web-1`?; failing in 300s" in first
+    assert not sensor.poke({}).is_done
+    later = capfd.readouterr().out
+    assert "did you mean" not in later and "Asking cluster" not in later  # once a try
+    assert sensor.hook.explained == 1
+
+
+def test_a_gate_times_out_in_an_hour_unless_told_otherwise() -> None:
+    assert sensor_with(READY).timeout == 3600
+    assert sensor_with(READY, timeout=60).timeout == 60
+
+
 def test_a_name_that_never_appears_fails_after_its_grace_suggesting_the_closest_names() -> None:
     sensor = sensor_with(NOT_FOUND, NOT_FOUND, mode="poke", not_found_grace_seconds=3600)
     assert not sensor.poke({}).is_done  # within its grace: "not there yet"
@@ -425,3 +452,32 @@ def test_the_resource_and_release_sensors_template_their_selectors() -> None:
     gate = WorkloadsRunningSensor(task_id="gate", label_selector="app.kubernetes.io/instance=x")
     assert gate.mode == "reschedule"
     assert gate.kinds == ("StatefulSet", "Deployment", "DaemonSet")
+
+
+class ReleaseStub(StubHook):
+    """A release that matches nothing, every poke."""
+
+    def get_workloads_readiness(
+        self, selector: str, kinds: Any, namespace: Any, policy: Any
+    ) -> Any:
+        from airflow_sts_provider.workloads import combine
+
+        return combine(selector, namespace or "default", [])
+
+    def explain_no_match(self, selector: str, kinds: Any, namespace: Any) -> str:
+        self.explained += 1
+        return f"no StatefulSet matches {selector}: did you mean `app=shop`?"
+
+
+def test_a_release_selector_that_matches_nothing_says_so_at_once_and_fails_after_its_grace(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    gate = WorkloadsRunningSensor(
+        task_id="gate", label_selector="app=shpo", mode="poke", not_found_grace_seconds=300
+    )
+    gate.__dict__["hook"] = ReleaseStub()
+    assert not gate.poke({}).is_done
+    assert "did you mean `app=shop`?; failing in 300s" in capfd.readouterr().out
+    gate.not_found_grace_seconds = 0
+    with pytest.raises(AirflowFailException, match=r"did you mean `app=shop`\?, \d+s after"):
+        gate.poke({})
