@@ -31,7 +31,16 @@ from .checks import (
 )
 from .judgement import Judgement
 from .policy import DEFAULT_POLICY, ReadinessPolicy
-from .verdict import Finding, PodReport, PodTally, State, Verdict, plural, workload_verdict
+from .verdict import (
+    Finding,
+    PodReport,
+    PodTally,
+    State,
+    Verdict,
+    count_head,
+    plural,
+    workload_verdict,
+)
 
 RULES = ("DS1", "DS2", "DS3", "DS4", "DS5", "DS6", "DS7", "DS8", "DS9")
 
@@ -297,6 +306,25 @@ def ds7_doubled(placed: _Placed, kept: _Placed) -> _Placed:
     return replace(placed, report=report._replace(state=_WAITING, reason=reason, rule="DS7"))
 
 
+def ds5_summary(d: _DaemonSet, placing: _Placing, judged: _Pods) -> str | None:
+    """DS5 mid-rollout, as a Deployment's: "0 of 3 new pods ready; 3 old pods still serving".
+
+    An old pod that is Running and Ready still serves its node until it is replaced
+    (a surge pod beside it, or its turn under maxUnavailable); a terminating one no longer.
+    """
+    if not d.rolling or d.current_hash is None or judged.ready >= d.desired:
+        return None
+    old = [
+        p for pods in placing.active.values() for p in pods if p.report.revision != d.current_hash
+    ]
+    old += [p for p in placing.terminating if p.report.revision != d.current_hash]
+    if not old:
+        return None
+    serving = plural(sum(pod_rules.serving(p.report, p.rules) for p in old), "old pod")
+    head = count_head(judged.ready, d.desired, judged.reports, "new pods ")
+    return f"{head}; {serving} still serving"
+
+
 def ds7_nodes(d: _DaemonSet, judged: _Pods) -> Finding | None:
     """DS7: desired nodes in all run a pod; name the nodes left with only a terminating one."""
     if judged.nodes == d.desired:
@@ -360,6 +388,7 @@ class _Judgement(Judgement):
             findings=findings,
             order=_ORDER,
             observed=unobserved is None,
+            summary=ds5_summary(d, self.placing, judged),
         )
         if verdict.state is State.READY and d.desired == 0:
             return replace(verdict, reason="0 of 0 ready (no node is eligible)")

@@ -37,6 +37,7 @@ from .verdict import (
     PodTally,
     State,
     Verdict,
+    count_head,
     plural,
     with_message,
     workload_verdict,
@@ -228,7 +229,7 @@ def d6_pods(split: _Split) -> _Pods:
         tally.add(report, ("D6", *rules) if rules else ())
         tally.active += not terminating
     for _, (report, rules), rs_meta in sorted(split.old, key=_by_name):
-        tally.old_serving += report.state is State.READY or rules == ("P7",)
+        tally.old_serving += pod_rules.serving(report, rules)
         tally.add(d5_old_pod(report, rs_meta), ("D5",))
     return tally
 
@@ -242,7 +243,8 @@ def d5_summary(d: _Deployment, tally: _Pods) -> str | None:
     if not tally.old:
         return None
     serving = plural(tally.old_serving, "old pod")
-    return f"{tally.ready} of {d.desired} new pods ready; {serving} still serving"
+    head = count_head(tally.ready, d.desired, tally.reports, "new pods ")
+    return f"{head}; {serving} still serving"
 
 
 # --------------------------------------------------------------------------- the Deployment

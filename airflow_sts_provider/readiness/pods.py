@@ -313,7 +313,9 @@ def p4_restarts(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Sequence[F
     """P4: restarts beyond the tolerance while the last termination is recent.
 
     Older restarts are history, shown in the report, never a failure. A container
-    that P3 already fails (a CrashLoopBackOff) is not told twice.
+    that P3 already fails (a CrashLoopBackOff) is not told twice. A restart the pod
+    has recovered from (:func:`_recovered`) waits out the window instead of failing:
+    a sensor started after a blip must not fail its task while every peer is READY.
     """
     if pod.restarts <= policy.max_restarts:
         return ()
@@ -326,32 +328,57 @@ def p4_restarts(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Sequence[F
     told = _waiting(pod, is_init, status, now, policy)
     if told is not None and told.state is _FAILED:
         return ()
+    subject = pod.subject(status.get("name"), is_init)
     exit_text = _exit_text(terminated) if terminated else "exit details not reported"
+    counted = f"{plural(pod.restarts, 'restart')}, {policy.max_restarts} tolerated"
+    at, until = _p4_window(now, ago, policy)
+    window = f"restart_window_seconds={policy.restart_window_seconds:g}"
+    if _recovered(pod, now, ago, policy.min_stable_seconds):
+        text = (
+            f"{subject}: recovered from a restart at {at} ({exit_text}, {secs(ago)} ago; "
+            f"{counted}); it counts until {until} ({window}); to accept it sooner, raise "
+            "max_restarts or lower restart_window_seconds"
+        )
+        return (Finding("P4", _WAITING, text),)
     text = (
-        f"{pod.subject(status.get('name'), is_init)}: {exit_text}, {secs(ago)} ago "
-        f"({plural(pod.restarts, 'restart')}, {policy.max_restarts} tolerated); "
-        f"{_p4_window(now, ago, policy)}"
+        f"{subject}: {exit_text}, {secs(ago)} ago ({counted}); restarted at {at}, counts "
+        f"until {until} ({window}); to tolerate it, raise max_restarts or lower "
+        "restart_window_seconds"
     )
     return (Finding("P4", _FAILED, text),)
 
 
-def _p4_window(now: datetime, ago: float, policy: ReadinessPolicy) -> str:
-    """When the restart happened, until when it counts, and the two knobs that tolerate it.
-
-    A pod that recovered still fails for up to the whole window while every other
-    tool says it is fine: the reason must say why, and for how long.
-    """
-    window = policy.restart_window_seconds
+def _p4_window(now: datetime, ago: float, policy: ReadinessPolicy) -> tuple[str, str]:
+    """P4: when the last termination ended, and until when it counts ("forever" past 9999)."""
     at = now - timedelta(seconds=ago)
     try:
-        until = rfc3339(at + timedelta(seconds=window))
+        until = rfc3339(at + timedelta(seconds=policy.restart_window_seconds))
     except OverflowError:  # a window past year 9999: the restart counts for good
         until = "forever"
-    return (
-        f"restarted at {rfc3339(at)}, counts until {until} "
-        f"(restart_window_seconds={window:g}); to tolerate it, raise max_restarts "
-        "or lower restart_window_seconds"
-    )
+    return rfc3339(at) or "", until or ""
+
+
+def _recovered(pod: _Pod, now: datetime, ago: float, window: float) -> bool:
+    """P4: Running and Ready again, every restarted container stable for ``window``.
+
+    Stable since its current run started, and never before the last termination
+    ended (``ago`` seconds ago). A crash still happening is not recovered: a
+    container down, or up for less than the window (a crash loop between crashes).
+    An ordinary init container that completed is done, whatever its restarts.
+    """
+    if not pod.settled or ago < window:
+        return False
+    restarted = [s for s in pod.app_statuses if as_int(s.get("restartCount"))]
+    sidecars = [s for s in pod.init_statuses if s.get("name") in pod.sidecars]
+    restarted += [s for s in sidecars if as_int(s.get("restartCount"))]
+    return all(_up_for(status, now, window) for status in restarted)
+
+
+def _up_for(status: Obj, now: datetime, window: float) -> bool:
+    """Whether a container's current run started at least ``window`` seconds ago."""
+    running = (status.get("state") or EMPTY).get("running") or EMPTY
+    up = age(running.get("startedAt"), now)
+    return up is not None and up >= window
 
 
 Termination = tuple[float, bool, Obj, Obj | None]
@@ -407,21 +434,115 @@ def _termination(
 
 
 def p5_unschedulable(pod: _Pod, now: datetime, policy: ReadinessPolicy) -> Sequence[Finding]:
-    """P5: the scheduler found no node; a cluster autoscaler may still add one."""
+    """P5: the scheduler found no node; a grace only while waiting can place it.
+
+    Capacity freed or added by an autoscaler, a node joining or back from its
+    maintenance, the pods it avoids leaving: each may place it, so it waits for
+    ``unschedulable_grace_seconds``. When every reason is one only a person can
+    change (:func:`_no_wait_helps`), it fails at once: no grace can help.
+    """
     scheduled = pod.scheduled
     if scheduled is None or not pod.unscheduled:
         return ()
     reason = scheduled.get("reason") or "not scheduled"
-    message = with_message(scheduled.get("message"))
+    said = scheduled.get("message")
+    message = with_message(said)
     if reason != "Unschedulable":
         return (Finding("P5", _WAITING, f"{pod.name}: not scheduled yet ({reason}){message}"),)
     grace = policy.unschedulable_grace_seconds
     pending = age(scheduled.get("lastTransitionTime"), now)
+    if _no_wait_helps(said):
+        text = (
+            f"{pod.name}: Unschedulable for {secs(pending)}, failed at once (no {dur(grace)} "
+            "grace): the scheduler's reasons are the pod's constraints, the nodes' labels "
+            f"and taints or its volumes, which waiting does not change{message}"
+        )
+        return (Finding("P5", _FAILED, text),)
     if pending is not None and pending > grace:
         text = f"{pod.name}: Unschedulable for {secs(pending)} (grace {dur(grace)}){message}"
         return (Finding("P5", _FAILED, text),)
     text = f"{pod.name}: Unschedulable for {secs(pending)} of {dur(grace)} grace{message}"
     return (Finding("P5", _WAITING, text),)
+
+
+# The scheduler's message, as FitError.Error() writes it: "0/<n> nodes are available: ",
+# then one PreFilter plugin's message, or the Filter plugins' reasons each with the
+# count of nodes it ruled out ("<nodes> <reason>", sorted, joined with ", "), then "."
+# and the PostFilter's (preemption's) own sentence:
+#   0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint
+#   {node-role.kubernetes.io/control-plane: }. preemption: 0/3 nodes are available: ...
+# https://github.com/kubernetes/kubernetes/blob/master/pkg/scheduler/framework/types.go
+_FIT_ERROR = re.compile(r"0/\d+ nodes are available: (.*)", re.DOTALL).match
+_NEXT_REASON = re.compile(r", (?=\d+ )").split
+_COUNTED = re.compile(r"\d+ (.+)", re.DOTALL).fullmatch
+
+# Reasons only a person changes (the pod's spec, the nodes' labels and taints, the
+# volumes), each a plugin's words in pkg/scheduler/framework/plugins/<plugin>/:
+# https://github.com/kubernetes/kubernetes/tree/master/pkg/scheduler/framework/plugins
+# Not here: "didn't match Pod's node affinity/selector". An autoscaler provisions
+# nodes *for* a selector (Karpenter's node pools, a cluster-autoscaler group scaled
+# from zero), and until its node registers every node says that; the pod alone cannot
+# show an autoscaler at work, so that reason keeps the grace.
+_NO_WAY = frozenset(
+    {
+        "node(s) didn't match pod topology spread constraints (missing required label)",
+        "node(s) had volume node affinity conflict",  # volumebinding
+        "node(s) didn't find available persistent volumes to bind",  # volumebinding
+        "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)",
+        "node(s) had no available volume zone",  # volumezone
+    }
+)
+# volumebinding's PreFilter: a claim that does not exist, or whose volume does not.
+_NO_CLAIM = re.compile(
+    r'persistentvolumeclaim "[^"]*" (?:not found|bound to non-existent persistentvolume "[^"]*")'
+).fullmatch
+# tainttoleration: "node(s) had untolerated taint {<key>: <value>}"; older schedulers
+# wrote "node(s) had taint {<key>: <value>}, that the pod didn't tolerate".
+_TAINT = re.compile(
+    r"node\(s\) had (?:untolerated taint \{([^:]*): [^}]*\}"
+    r"|taint \{([^:]*): [^}]*\}, that the pod didn't tolerate)"
+).fullmatch
+# The taints of a node in passing: joining (not-ready, uninitialized: a node an
+# autoscaler just added), cordoned, under pressure, or on its way out.
+_PASSING_TAINTS = (
+    "node.kubernetes.io/",
+    "node.cloudprovider.kubernetes.io/",
+    "ToBeDeletedByClusterAutoscaler",
+    "karpenter.sh/disrupted",
+    "karpenter.sh/unregistered",
+)
+
+
+def _no_wait_helps(message: Any) -> bool:
+    """P5: the scheduler's message names reasons, and every one is for a person to change.
+
+    Not capacity ("Insufficient cpu", "Too many pods", ports, volume counts), not a
+    node in passing (cordoned: "were unschedulable"; a not-ready taint), not other
+    pods (pod affinity and anti-affinity: the pods it avoids may be going, as in a
+    rollout's surge), not a claim being provisioned ("unbound immediate"). A
+    message that is not the scheduler's, or a reason not named here, keeps the grace:
+    never a failure on a guess.
+    """
+    found = _FIT_ERROR(message) if type(message) is str else None
+    if found is None:
+        return False
+    said = found.group(1).split(" preemption: ", 1)[0].strip().removesuffix(".")
+    reasons = _NEXT_REASON(said)
+    counted = [_COUNTED(reason) for reason in reasons]
+    if all(counted):
+        reasons = [match.group(1) for match in counted if match]
+    elif len(reasons) > 1:
+        return False
+    return all(_for_a_person(reason) for reason in reasons)
+
+
+def _for_a_person(reason: str) -> bool:
+    """P5: one reason no autoscaler, freed capacity or controller changes."""
+    taint = _TAINT(reason)
+    if taint is not None:
+        key = taint.group(1) or taint.group(2) or ""
+        return not key.startswith(_PASSING_TAINTS)
+    return reason in _NO_WAY or _NO_CLAIM(reason) is not None
 
 
 # --------------------------------------------------------------------------- P6
@@ -581,6 +702,17 @@ def _stamp_text(stamp: Any) -> str:
 
 
 # --------------------------------------------------------------------------- one pod
+
+
+def serving(report: PodReport, rules: Sequence[str]) -> bool:
+    """Running and Ready, so in its Service's endpoints, whatever the verdict's window says.
+
+    READY, stabilizing (P7 alone) or recovered from a restart (P4 alone, WAITING).
+    ``rules`` are the pod's own (:func:`judge_pod`'s), before a workload's are added.
+    """
+    if report.state is _READY or rules == ("P7",):
+        return True
+    return report.state is _WAITING and rules == ("P4",)
 
 
 def judge_pod(obj: Obj, now: datetime, policy: ReadinessPolicy, gate: Gate | None = None) -> Judged:

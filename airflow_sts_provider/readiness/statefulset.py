@@ -27,7 +27,7 @@ from .checks import (
 )
 from .judgement import Judgement
 from .policy import DEFAULT_POLICY, ReadinessPolicy
-from .verdict import Finding, PodReport, PodTally, State, Verdict, workload_verdict
+from .verdict import Finding, PodReport, PodTally, State, Verdict, count_head, workload_verdict
 
 RULES = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12")
 
@@ -233,10 +233,11 @@ def _expected_pod(
     """S8-S10, S12 for the expected pod at ``index``, added to ``out``."""
     report, rules = found
     if rules:
+        held = not pod_rules.serving(report, rules)  # not Running and Ready
         rules = ("S10", *rules)
         report = s10_blocked(s, report, rules, out.blocker)
-        if out.blocker is None and rules != ("S10", "P7"):
-            out.blocker = report.name  # not Running and Ready: OrderedReady stops here
+        if out.blocker is None and held:
+            out.blocker = report.name  # OrderedReady stops here
     if report.revision != s.update_revision:
         out.outdated += s.update_revision is not None
         report, revision_rule = s8_s9_s12_revision(s, index, report, policy)
@@ -262,7 +263,7 @@ def s10_blocked(
         return report
     reason = (
         f"{report.reason}; the controller (OrderedReady) replaces it only once "
-        f"{blocker} before it is Running and Ready"
+        f"{blocker} is Running and Ready"
     )
     return report._replace(reason=reason)
 
@@ -272,8 +273,9 @@ def s8_summary(s: _Set, pods: _Pods) -> str | None:
     if s.rolling or not pods.outdated:
         return None
     verb = "runs" if pods.outdated == 1 else "run"
+    head = count_head(pods.ready, s.desired, pods.reports)
     return (
-        f"{pods.ready} of {s.desired} ready; {pods.outdated} of {s.desired} pods {verb} "
+        f"{head}; {pods.outdated} of {s.desired} pods {verb} "
         f"an outdated template (OnDelete: delete them to roll them to {s.update_revision})"
     )
 

@@ -220,7 +220,8 @@ class Verdict:
 
         The hook reads Warning events only for pods that are not ready (they hold the
         scheduler's or kubelet's own words: FailedMount, FailedScheduling, BackOff) and
-        passes them here by pod name; the top-level reason is rebuilt to match.
+        passes them here by pod name; the top-level reason is rebuilt to match, only
+        when a pod's changed (a resource's own reason has no pod count to rebuild).
         """
         pods = tuple(
             _append_events(pod, events_by_pod.get(pod.name))
@@ -228,6 +229,8 @@ class Verdict:
             else pod
             for pod in self.pods
         )
+        if all(new is old for new, old in zip(pods, self.pods, strict=True)):
+            return self
         reason = compose_reason(
             self.kind,
             self.state,
@@ -305,9 +308,11 @@ def compose_reason(
     """One line: the count (or ``summary``), then what blocks it: all failures, a few waits."""
     if kind == "Pod" and len(pods) == 1 and not findings:
         return pods[0].reason
-    head = summary or f"{ready} of {desired} ready"
     if state is State.READY:
-        return head + (" (scaled to zero)" if desired == 0 else "")
+        return (summary or f"{ready} of {desired} ready") + (
+            " (scaled to zero)" if desired == 0 else ""
+        )
+    head = summary or count_head(ready, desired, pods)
     parts = [head]
     if state is State.FAILED:
         parts += [f.text for f in findings if f.state is State.FAILED]
@@ -320,6 +325,21 @@ def compose_reason(
     if len(blocking) > _MAX_LISTED_WAITING:
         parts.append(f"{plural(len(blocking) - _MAX_LISTED_WAITING, 'more pod')} not ready")
     return "; ".join(parts)
+
+
+def count_head(ready: int, desired: int, pods: Sequence[PodReport], what: str = "") -> str:
+    """The uniform count, "2 of 3 ready": pods past the stability window.
+
+    With pods Ready but still in their window (P7), it counts them too, as
+    ``kubectl`` does, and says so: "3 of 3 Ready, stabilizing" when none is past
+    it, "3 of 3 Ready, 1 stabilizing" when some are. ``what`` names the pods
+    counted ("new pods ").
+    """
+    stabilizing = sum(1 for pod in pods if pod.rule == "P7")
+    if not stabilizing:
+        return f"{ready} of {desired} {what}ready"
+    some = f"{stabilizing} " if ready else ""
+    return f"{ready + stabilizing} of {desired} {what}Ready, {some}stabilizing"
 
 
 def in_table_order(rules: Iterable[str], order: Sequence[str]) -> tuple[str, ...]:

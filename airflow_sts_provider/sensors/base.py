@@ -82,10 +82,12 @@ class WorkloadRunningSensor(BaseSensorOperator):
         once with the pod and the reason; ``False`` keeps waiting until ``timeout``.
     :param deferrable: wait in the triggerer (a watch on the workload and its pods)
         instead of rescheduling pokes; default ``[operators] default_deferrable``.
-    :param restart_window_seconds: restarts count while the last one is this recent.
+    :param restart_window_seconds: restarts count while the last one is this recent:
+        failed while the container still crashes, waiting once it has recovered.
     :param image_pull_grace_seconds: image pull errors tolerated this long.
     :param config_error_grace_seconds: container config errors tolerated this long.
-    :param unschedulable_grace_seconds: an unschedulable pod tolerated this long.
+    :param unschedulable_grace_seconds: an unschedulable pod tolerated this long while
+        waiting can place it; one ruled out by its taints, volumes or claims fails at once.
     :param require_updated_on_delete: OnDelete StatefulSets: outdated pods block READY.
     :param not_found_grace_seconds: a workload still not found this long after the sensor
         started fails, naming the namespace if it does not exist and the closest names

@@ -177,6 +177,39 @@ CASES = [
         rules=("D5", "D6", "P3"),
     ),
     case(
+        "an old pod that recovered from a restart counts as serving: it is Ready, in the endpoints",
+        (
+            deployment(updated=1, total=2),
+            BOTH,
+            [
+                rs_pod(0, **CRASH),
+                rs_pod(
+                    1,
+                    pod_hash=OLD_HASH,
+                    restarts=1,
+                    last_exit=1,
+                    last_finished_ago=300,
+                    started_ago=295,
+                ),
+            ],
+        ),
+        FAILED,
+        "1 old pod still serving",
+        rules=("D5", "D6", "P3"),
+    ),
+    case(
+        "new pods Ready but stabilizing say so beside the old pods still serving",
+        (
+            deployment(total=4),
+            BOTH,
+            [*(rs_pod(i, ready_for=10) for i in range(3)), rs_pod(0, pod_hash=OLD_HASH)],
+        ),
+        WAITING,
+        "3 of 3 new pods Ready, stabilizing; 1 old pod still serving",
+        rules=("D5", "D6", "P7"),
+        ready=0,
+    ),
+    case(
         "a crash-looping pod of an old ReplicaSet does not fail the rollout",
         (deployment(total=4), BOTH, [*new_pods(), rs_pod(0, pod_hash=OLD_HASH, **CRASH)]),
         WAITING,

@@ -80,10 +80,10 @@ OOM_KILLED = pod(
     restarts=1,
     last_exit=137,
     last_reason="OOMKilled",
-    last_finished_ago=120,
-    started_ago=115,
+    last_finished_ago=40,
+    started_ago=35,
 )
-"""``main`` was OOM-killed two minutes ago: P4 fails the pod (the window is 900 s)."""
+"""``main`` was OOM-killed 40 s ago, up again for 35 s: P4 fails the pod (not recovered)."""
 
 CANCELLED = _with(OOM_KILLED, "status.containerStatuses.1.restartCount", -1)
 

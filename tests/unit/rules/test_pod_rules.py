@@ -21,6 +21,23 @@ NOT_FOUND = (
 )
 
 
+# The scheduler's message as FitError.Error() writes it (kubernetes
+# pkg/scheduler/framework/types.go), each reason a plugin's own words.
+AFFINITY = "3 node(s) didn't match Pod's node affinity/selector"
+AFFINITY2 = "2 node(s) didn't match Pod's node affinity/selector"
+CONTROL_PLANE = "1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
+TAINTED2 = "2 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
+PORTS = "1 node(s) didn't have free ports for the requested pod ports"
+
+
+def _scheduler(*reasons: str) -> str:
+    """``0/3 nodes are available: <reasons>. preemption: ...``, as the scheduler writes it."""
+    return (
+        f"0/3 nodes are available: {', '.join(reasons)}. preemption: 0/3 nodes are available: "
+        "3 Preemption is not helpful for scheduling."
+    )
+
+
 def _without_timestamps(obj: Json) -> Json:
     copy = deepcopy(obj)
     for cond in copy["status"]["conditions"]:
@@ -423,20 +440,127 @@ CASES = [
     ),
     # P4 restarts
     case(
-        "a restart a minute ago with a non-zero exit fails",
-        pod(1, restarts=1, last_exit=1, last_finished_ago=60),
+        "a restart a minute ago, the container up again for 55 s, fails",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=60, started_ago=55),
         FAILED,
         "web-1 container main: Error, exit 1, 60s ago (1 restart, 0 tolerated)",
         rules=("P4",),
     ),
     case(
-        "a recovered restart says when it happened, until when it counts, and the knobs",
-        pod(1, restarts=1, last_exit=1, last_finished_ago=60),
+        "a restart still happening says when it happened, until when it counts, and the knobs",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=60, started_ago=55),
         FAILED,
         "web-1 container main: Error, exit 1, 60s ago (1 restart, 0 tolerated); "
         "restarted at 2026-11-02T11:59:00Z, counts until 2026-11-02T12:14:00Z "
         "(restart_window_seconds=900); to tolerate it, raise max_restarts "
         "or lower restart_window_seconds",
+        rules=("P4",),
+    ),
+    case(
+        "a restart the container recovered from waits out the window instead of failing",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=300, started_ago=295),
+        WAITING,
+        "web-1 container main: recovered from a restart at 2026-11-02T11:55:00Z "
+        "(Error, exit 1, 300s ago; 1 restart, 0 tolerated); it counts until "
+        "2026-11-02T12:10:00Z (restart_window_seconds=900)",
+        rules=("P4",),
+    ),
+    case(
+        "a container Ready again for exactly the stability window has recovered",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=65, started_ago=60),
+        WAITING,
+        "recovered from a restart",
+        rules=("P4",),
+    ),
+    case(
+        "a container Ready again for less than the stability window has not recovered",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=65, started_ago=59),
+        FAILED,
+        rules=("P4",),
+    ),
+    case(
+        "a longer stability window keeps a restart five minutes old failing",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=300, started_ago=295),
+        FAILED,
+        rules=("P4",),
+        policy=ReadinessPolicy(min_stable_seconds=600),
+    ),
+    case(
+        "a restarted container running but not Ready has not recovered",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=300, started_ago=295, ready=False),
+        FAILED,
+        rules=("P4",),
+    ),
+    case(
+        "a recovered container beside one that just crashed fails",
+        set_container(
+            pod(
+                1,
+                containers=("main", "metrics"),
+                restarts=1,
+                last_exit=1,
+                last_finished_ago=300,
+                started_ago=295,
+            ),
+            "metrics",
+            restarts=1,
+            last_exit=2,
+            last_finished_ago=20,
+            started_ago=15,
+        ),
+        FAILED,
+        "web-1 container metrics: Error, exit 2, 20s ago",
+        rules=("P4",),
+    ),
+    case(
+        "a recovered container beside one restarted 15 s after an older crash fails",
+        set_container(
+            pod(
+                1,
+                containers=("main", "metrics"),
+                restarts=1,
+                last_exit=1,
+                last_finished_ago=300,
+                started_ago=295,
+            ),
+            "metrics",
+            restarts=1,
+            last_exit=2,
+            last_finished_ago=320,
+            started_ago=15,
+        ),
+        FAILED,
+        "web-1 container main: Error, exit 1, 300s ago",
+        rules=("P4",),
+    ),
+    case(
+        "a sidecar that recovered from a restart waits out the window",
+        pod(
+            1,
+            sidecars=("proxy",),
+            container="proxy",
+            restarts=1,
+            last_exit=1,
+            last_finished_ago=300,
+            started_ago=295,
+        ),
+        WAITING,
+        "web-1 sidecar container proxy: recovered from a restart",
+        rules=("P4",),
+    ),
+    case(
+        "an init container that failed once and then completed is recovered",
+        pod(
+            1,
+            init=("migrate",),
+            container="migrate",
+            restarts=1,
+            last_exit=1,
+            last_finished_ago=300,
+            started_ago=200,
+        ),
+        WAITING,
+        "web-1 init container migrate: recovered from a restart",
         rules=("P4",),
     ),
     case(
@@ -457,8 +581,16 @@ CASES = [
         policy=ReadinessPolicy(restart_window_seconds=1e15),
     ),
     case(
+        "a recovered restart in a window too long for a calendar waits forever",
+        pod(1, restarts=1, last_exit=1, last_finished_ago=300, started_ago=295),
+        WAITING,
+        "it counts until forever (restart_window_seconds=1e+15)",
+        rules=("P4",),
+        policy=ReadinessPolicy(restart_window_seconds=1e15),
+    ),
+    case(
         "a restart with exit 0 fails too: a service container must not exit",
-        pod(1, restarts=1, last_exit=0, last_finished_ago=60),
+        pod(1, restarts=1, last_exit=0, last_finished_ago=60, started_ago=55),
         FAILED,
         "Completed, exit 0",
         rules=("P4",),
@@ -477,9 +609,10 @@ CASES = [
         rules=(),
     ),
     case(
-        "a restart exactly at the window edge still counts",
+        "a recovered restart exactly at the window edge still counts",
         pod(1, restarts=1, last_exit=1, last_finished_ago=900),
-        FAILED,
+        WAITING,
+        "recovered from a restart",
         rules=("P4",),
     ),
     case(
@@ -491,7 +624,7 @@ CASES = [
     ),
     case(
         "max_restarts 2 fails on the third",
-        pod(1, restarts=3, last_exit=1, last_finished_ago=120),
+        pod(1, restarts=3, last_exit=1, last_finished_ago=120, started_ago=30),
         FAILED,
         "(3 restarts, 2 tolerated)",
         rules=("P4",),
@@ -506,7 +639,14 @@ CASES = [
     ),
     case(
         "restarts in a second container count too",
-        pod(1, containers=("main", "metrics"), container="metrics", restarts=1, last_exit=2),
+        pod(
+            1,
+            containers=("main", "metrics"),
+            container="metrics",
+            restarts=1,
+            last_exit=2,
+            started_ago=20,
+        ),
         FAILED,
         "web-1 container metrics: Error, exit 2",
         rules=("P4",),
@@ -551,6 +691,170 @@ CASES = [
         FAILED,
         "web-1: Unschedulable for 301s (grace 300s): 0/3 nodes are available",
         rules=("P5",),
+    ),
+    case(
+        "a pod only a node selector rules out waits: an autoscaler may be adding its node",
+        pod(1, unschedulable_for=5, scheduler_message=_scheduler(AFFINITY)),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "a pod only an untolerated taint rules out fails at once: no capacity to wait for",
+        pod(1, unschedulable_for=5, scheduler_message=_scheduler(TAINTED2.replace("2 ", "3 "))),
+        FAILED,
+        "web-1: Unschedulable for 5s, failed at once (no 300s grace): the scheduler's reasons "
+        "are the pod's constraints",
+        "3 node(s) had untolerated taint",
+        rules=("P5",),
+    ),
+    case(
+        "a control-plane taint and a node selector wait as a selector alone does",
+        pod(1, unschedulable_for=5, scheduler_message=_scheduler(CONTROL_PLANE, AFFINITY2)),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "one node short of cpu beside a tainted control plane keeps the grace",
+        pod(1, unschedulable_for=5, scheduler_message=_scheduler("1 Insufficient cpu", TAINTED2)),
+        WAITING,
+        "Unschedulable for 5s of 300s grace",
+        rules=("P5",),
+    ),
+    case(
+        "a node short of a GPU keeps the grace: an autoscaler may add one",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message=_scheduler("1 Insufficient nvidia.com/gpu", AFFINITY2),
+        ),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "nodes full of pods keep the grace",
+        pod(1, unschedulable_for=5, scheduler_message=_scheduler("3 Too many pods")),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "host ports taken keep the grace: the pods holding them may go",
+        pod(1, unschedulable_for=5, scheduler_message=_scheduler(PORTS, AFFINITY2)),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "a cordoned node keeps the grace: it comes back after its maintenance",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message=_scheduler("1 node(s) were unschedulable", AFFINITY2),
+        ),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "a node an autoscaler just added, still not ready, keeps the grace",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message=_scheduler(
+                "1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }", AFFINITY2
+            ),
+        ),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "pod anti-affinity keeps the grace: the pods it avoids may go (a rollout's surge)",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message=_scheduler("3 node(s) didn't match pod anti-affinity rules"),
+        ),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "a volume bound to a zone without nodes fails at once",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message=_scheduler("3 node(s) had volume node affinity conflict"),
+        ),
+        FAILED,
+        "node(s) had volume node affinity conflict",
+        rules=("P5",),
+    ),
+    case(
+        "no persistent volume to bind fails at once",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message=_scheduler(
+                "3 node(s) didn't find available persistent volumes to bind"
+            ),
+        ),
+        FAILED,
+        rules=("P5",),
+    ),
+    case(
+        "a missing PersistentVolumeClaim fails at once",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message=_scheduler('persistentvolumeclaim "data-web-1" not found'),
+        ),
+        FAILED,
+        'persistentvolumeclaim "data-web-1" not found',
+        rules=("P5",),
+    ),
+    case(
+        "a claim its provisioner has not bound yet keeps the grace",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message=_scheduler("pod has unbound immediate PersistentVolumeClaims"),
+        ),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "an older scheduler's taint wording is read too",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message="0/3 nodes are available: "
+            "3 node(s) had taint {dedicated: db}, that the pod didn't tolerate.",
+        ),
+        FAILED,
+        rules=("P5",),
+    ),
+    case(
+        "a reason the rules do not know keeps the grace",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message=_scheduler(AFFINITY2, "1 node(s) had a reason of the future"),
+        ),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "another scheduler's message is not guessed at: it keeps the grace",
+        pod(
+            1,
+            unschedulable_for=5,
+            scheduler_message="pod group is not ready, 2 Pending, 3 minMember",
+        ),
+        WAITING,
+        rules=("P5",),
+    ),
+    case(
+        "a pod only a taint rules out is failed at once with a grace of zero too",
+        pod(1, unschedulable_for=0, scheduler_message=_scheduler(TAINTED2.replace("2 ", "3 "))),
+        FAILED,
+        rules=("P5",),
+        policy=ReadinessPolicy(unschedulable_grace_seconds=0),
     ),
     # P6 running and ready
     case(

@@ -73,7 +73,17 @@ CATALOGUE: dict[str, tuple[State, dict[str, Any] | None]] = {
     ),
     "oom killed": (
         State.FAILED,
-        {"restarts": 1, "last_exit": 137, "last_reason": "OOMKilled"},
+        {"restarts": 1, "last_exit": 137, "last_reason": "OOMKilled", "started_ago": 30},
+    ),
+    "recovered from an oom kill": (
+        State.WAITING,
+        {
+            "restarts": 1,
+            "last_exit": 137,
+            "last_reason": "OOMKilled",
+            "last_finished_ago": 300,
+            "started_ago": 295,
+        },
     ),
     "evicted": (State.FAILED, {"phase": "Failed", "ready": False, "pod_reason": "Evicted"}),
     "succeeded": (State.FAILED, {"phase": "Succeeded", "ready": False}),

@@ -392,6 +392,42 @@ def test_resource_rules(scenario: Scenario[Given]) -> None:
     assert verdict.desired == len(pods)
 
 
+EVENTS = [
+    case(
+        "events for a resource without pods leave its reason without a pod count",
+        (cr(condition("Ready", "False", reason="NotReady")), [], {"events-kafka-0": ["BackOff"]}),
+        WAITING,
+        "Kafka events Ready=False, NotReady",
+        rules=("G6",),
+        absent=("0 of 0",),
+    ),
+    case(
+        "no events leave a ready resource's window note in place",
+        (cr(), [broker(0), broker(1)], {}),
+        READY,
+        "2 of 2 ready; Ready=True for 600s",
+        rules=(),
+    ),
+    case(
+        "events for a broker not ready keep the count and add the broker's words",
+        (cr(), [broker(0), broker(1, ready=False)], {"events-kafka-1": ["Readiness probe failed"]}),
+        WAITING,
+        "1 of 2 ready; events-kafka-1 container main: running, not ready "
+        "[recent events: Readiness probe failed]",
+        rules=("G8", "P6"),
+    ),
+]
+
+
+@pytest.mark.parametrize("scenario", EVENTS)
+def test_pod_events_rebuild_a_reason_only_where_a_pod_changed(
+    scenario: Scenario[tuple[Json, list[Json], dict[str, list[str]]]],
+) -> None:
+    obj, pods, events = scenario.given
+    verdict = evaluate_resource(obj, pods, now=NOW)
+    check(verdict.with_pod_events(events), scenario)
+
+
 def test_pods_are_reported_in_name_order_whatever_order_they_come_in() -> None:
     verdict = evaluate_resource(cr(), [broker(2), broker(0), broker(1)], now=NOW)
     assert [p.name for p in verdict.pods] == ["events-kafka-0", "events-kafka-1", "events-kafka-2"]

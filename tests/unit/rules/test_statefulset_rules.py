@@ -14,6 +14,14 @@ from .table import Scenario, case, check
 READY, WAITING, FAILED = State.READY, State.WAITING, State.FAILED
 Json = dict[str, Any]
 CRASH: dict[str, Any] = {"waiting": "CrashLoopBackOff", "restarts": 4, "last_exit": 1}
+OOM_KILLED: dict[str, Any] = {
+    "restarts": 1,
+    "last_exit": 137,
+    "last_reason": "OOMKilled",
+    "last_finished_ago": 60,
+    "started_ago": 30,
+}
+"""OOM-killed a minute ago and up again for 30 s: a crash still happening (P4 fails it)."""
 
 
 CASES = [
@@ -302,7 +310,7 @@ CASES = [
         "two failing pods are both listed",
         (
             sts(ready=1),
-            [pod(0), pod(1, **CRASH), pod(2, restarts=1, last_exit=137, last_reason="OOMKilled")],
+            [pod(0), pod(1, **CRASH), pod(2, **OOM_KILLED)],
         ),
         FAILED,
         "web-1 container main: CrashLoopBackOff",
@@ -321,12 +329,55 @@ CASES = [
         rules=("S10", "P4"),
     ),
     case(
-        "one pod stabilizing keeps the set waiting",
+        "a pod that recovered from a restart keeps the set waiting, not failed, beside ready peers",
+        (
+            sts(),
+            [*sts_pods(2), pod(2, restarts=1, last_exit=1, last_finished_ago=300, started_ago=295)],
+        ),
+        WAITING,
+        "web-2 container main: recovered from a restart at 2026-11-02T11:55:00Z",
+        "it counts until 2026-11-02T12:10:00Z",
+        rules=("S10", "P4"),
+        ready=2,
+    ),
+    case(
+        "a pod recovered from a restart is Running and Ready: it does not hold an evicted pod back",
+        (
+            sts(ready=2),
+            [
+                pod(0),
+                pod(1, restarts=1, last_exit=1, last_finished_ago=300, started_ago=295),
+                pod(2, phase="Failed", ready=False, pod_reason="Evicted"),
+            ],
+        ),
+        FAILED,
+        absent=("replaces it only once",),
+        rules=("S5", "S10", "P2", "P4"),
+    ),
+    case(
+        "one pod stabilizing keeps the set waiting, and the count says it is Ready",
         (sts(), [*sts_pods(2), pod(2, ready_for=23)]),
         WAITING,
-        "2 of 3 ready; web-2: stabilizing 23s of 60s",
+        "3 of 3 Ready, 1 stabilizing; web-2: stabilizing 23s of 60s",
         rules=("S10", "P7"),
         ready=2,
+    ),
+    case(
+        "pods all Ready but stabilizing say so, not 0 of 3 ready",
+        (sts(), [pod(i, ready_for=20) for i in range(3)]),
+        WAITING,
+        "3 of 3 Ready, stabilizing; web-0: stabilizing 20s of 60s",
+        absent=("0 of 3 ready",),
+        rules=("S10", "P7"),
+        ready=0,
+    ),
+    case(
+        "a stabilizing pod beside a crash-looping one is counted Ready, the crash listed",
+        (sts(ready=2), [pod(0), pod(1, ready_for=20), pod(2, **CRASH)]),
+        FAILED,
+        "2 of 3 Ready, 1 stabilizing; web-2 container main: CrashLoopBackOff",
+        rules=("S5", "S10", "P3", "P7"),
+        ready=1,
     ),
     case(
         "a terminating pod keeps the set waiting",
@@ -354,7 +405,7 @@ CASES = [
         ),
         FAILED,
         "web-2: pod Failed: Evicted",
-        "the controller (OrderedReady) replaces it only once web-1 before it is Running and Ready",
+        "the controller (OrderedReady) replaces it only once web-1 is Running and Ready",
         rules=("S5", "S10", "P2", "P6"),
     ),
     case(
@@ -364,7 +415,7 @@ CASES = [
             [pod(0), pod(2, phase="Failed", ready=False, pod_reason="Evicted")],
         ),
         FAILED,
-        "replaces it only once web-1 before it is Running and Ready",
+        "replaces it only once web-1 is Running and Ready",
         rules=("S3", "S5", "S9", "S10", "P2"),
     ),
     case(

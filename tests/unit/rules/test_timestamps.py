@@ -115,10 +115,10 @@ def _pod_with(obj: Json, where: str, stamp: str) -> Json:
     return copy
 
 
-RESTARTED = pod(1, restarts=1, last_state=False, started_ago=240, ready_for=235)
-"""Restarted four minutes ago (P4 fails it); the kubelet lost ``lastState`` (a node restart)."""
+RESTARTED = pod(1, restarts=1, last_state=False, started_ago=40, ready_for=35)
+"""Restarted 40 s ago (P4 fails it); the kubelet lost ``lastState`` (a node restart)."""
 OOM = pod(
-    1, restarts=1, last_exit=137, last_reason="OOMKilled", last_finished_ago=60, started_ago=55
+    1, restarts=1, last_exit=137, last_reason="OOMKilled", last_finished_ago=30, started_ago=25
 )
 NOT_FOUND = 'failed to pull and unpack image "registry.example.com/shop/main:1.4.3": not found'
 SHORT_WINDOW = ReadinessPolicy(min_stable_seconds=30)
@@ -131,14 +131,14 @@ def _resource_stamped(stamp: str) -> Json:
 CASES = [
     # P7 (and P4 through the start of the current run)
     case(
-        "a restart four minutes ago, its start readable, fails the pod (the line below: a date)",
+        "a restart 40 s ago, its start readable, fails the pod (the line below: a date)",
         lambda: evaluate_pod(RESTARTED, now=NOW),
         FAILED,
-        "exit details not reported, 240s ago",
+        "exit details not reported, 40s ago",
         rules=("P4",),
     ),
     case(
-        "a date-only container start cannot hide a restart made minutes ago",
+        "a date-only container start cannot hide a restart made seconds ago",
         lambda: evaluate_pod(_pod_with(RESTARTED, "startedAt", "2026-11-02"), now=NOW),
         WAITING,
         "container main running.startedAt not RFC 3339: '2026-11-02'",
@@ -168,7 +168,7 @@ CASES = [
             _pod_with(OOM, "finishedAt", "2026-11-02"), now=NOW, policy=SHORT_WINDOW
         ),
         FAILED,
-        "web-1 container main: OOMKilled, exit 137, 55s ago",
+        "web-1 container main: OOMKilled, exit 137, 25s ago",
         rules=("P4",),
     ),
     # graces: never FAILED on a time that cannot be read

@@ -171,7 +171,7 @@ def test_with_pod_events_extends_failing_pods_and_rebuilds_the_reason() -> None:
 def test_with_pod_events_keeps_workload_findings_in_the_rebuilt_reason() -> None:
     verdict = evaluate_statefulset(sts(created=2, ready=1), [pod(0), pod(1, ready_for=3)], now=NOW)
     enriched = verdict.with_pod_events({"web-2": ["0/3 nodes are available"]})
-    assert enriched.reason.startswith("1 of 3 ready; 2 of 3 created;")
+    assert enriched.reason.startswith("2 of 3 Ready, 1 stabilizing; 2 of 3 created;")
     assert "web-2: not created yet [recent events: 0/3 nodes are available]" in enriched.reason
 
 
