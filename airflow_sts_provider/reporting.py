@@ -7,12 +7,16 @@ same thing the same way, so an operator can grep one format at 3 a.m.
 from __future__ import annotations
 
 from airflow_sts_provider.readiness import State, Verdict
+from airflow_sts_provider.readiness.verdict import cut
 
 #: Pods listed one line each per poke; beyond that a count (a 1,000-pod set must not flood logs).
 MAX_POD_LINES = 50
 #: Characters of a message a trigger event carries: with the verdict's own cap
 #: (``PAYLOAD_LIMIT``), an event stays under 64 KB in Airflow's metadata DB.
 MESSAGE_IN_EVENT = 12 * 1024
+#: Characters of the reason on a summary line: with its head it fits a log view's line
+#: (the pods not ready follow, one line each).
+SUMMARY_REASON = 160
 
 
 def where(verdict: Verdict) -> str:
@@ -24,9 +28,17 @@ def summary_line(verdict: Verdict) -> str:
     """``StatefulSet default/web: WAITING, 2/3 ready, revision web-7b8f: ...``."""
     return (
         f"{verdict.kind} {where(verdict)}: {verdict.state.value.upper()}, "
-        f"{verdict.ready}/{verdict.desired} ready, revision {verdict.revision or '-'}: "
-        f"{verdict.reason}"
+        f"{_counts(verdict, '/')}revision {verdict.revision or '-'}: "
+        f"{cut(verdict.reason, SUMMARY_REASON)}"
     )
+
+
+def _counts(verdict: Verdict, of: str) -> str:
+    """``2/3 ready, `` (or ``2 of 3 ready, ``); nothing for a resource judged without pods,
+    whose "0 of 0 ready" would say nothing true."""
+    if not verdict.pods and verdict.desired == 0 and verdict.ready == 0:
+        return ""
+    return f"{verdict.ready}{of}{verdict.desired} ready, "
 
 
 def pod_lines(verdict: Verdict) -> list[str]:
@@ -71,16 +83,19 @@ def timeout_message(verdict: Verdict) -> str:
 
 def failure_message(verdict: Verdict) -> str:
     """What the failed task says: the workload, then every failing pod with its reason."""
-    head = (
-        f"{verdict.kind} {where(verdict)} is not coming up "
-        f"({verdict.ready} of {verdict.desired} ready"
-        + (f", revision {verdict.revision}" if verdict.revision else "")
-        + ")"
+    details = _counts(verdict, " of ") + (
+        f"revision {verdict.revision}" if verdict.revision else ""
+    )
+    details = details.removesuffix(", ")
+    head = f"{verdict.kind} {where(verdict)} is not coming up" + (
+        f" ({details})" if details else ""
     )
     lines = [head + ":"]
     lines += [f"  - {text}" for level, text in verdict.findings if level is State.FAILED]
     failing = [pod for pod in verdict.pods if pod.state is State.FAILED]
-    lines += [f"  - {pod.reason}" for pod in failing]
+    lines += [f"  - {pod.reason}" for pod in failing[:MAX_POD_LINES]]
+    if len(failing) > MAX_POD_LINES:
+        lines.append(f"  ... and {len(failing) - MAX_POD_LINES} more failing pods")
     if len(lines) == 1:
         lines.append(f"  - {verdict.reason}")
     if failing:
