@@ -62,6 +62,16 @@ __all__ = ["WorkloadRunningSensor"]
 #: dozens of slow pods room to roll, and still ends a stuck gate the same working day.
 DEFAULT_TIMEOUT = 3600.0
 
+#: A gate's default ``retries``: a verdict never uses them (FAILED and the sensor's own
+#: timeout raise AirflowFailException / AirflowSensorTimeout, which Airflow does not
+#: retry), so only a failure of Airflow's own spends one: under a real scheduler,
+#: ``poke_interval=5`` in reschedule mode lost 3 of 11 healthy gates to a task process
+#: that exited after its next poke was queued ("finished with state success, but the
+#: task instance's state attribute is queued").
+DEFAULT_RETRIES = 2
+#: And their delay: Airflow's 5 minutes would hold a healthy gate back that long.
+DEFAULT_RETRY_DELAY = timedelta(seconds=15)
+
 #: Extra time the framework grants a deferred sensor so the trigger's own "timeout" event,
 #: which carries the last verdict, arrives before Airflow's bare deferral timeout.
 _DEFER_TIMEOUT_PAD = timedelta(seconds=60)
@@ -101,7 +111,8 @@ class WorkloadRunningSensor(BaseSensorOperator):
     Every other argument is :class:`BaseSensorOperator`'s; ``mode`` defaults to
     ``"reschedule"`` so no worker slot is held while waiting, and ``timeout`` to one
     hour (:data:`DEFAULT_TIMEOUT`), not Airflow's 7 days: a gate that has not opened in
-    an hour is a rollout someone must look at.
+    an hour is a rollout someone must look at. ``retries`` defaults to 2 (every 15 s):
+    a verdict never retries, only a failure of Airflow's own (:data:`DEFAULT_RETRIES`).
     """
 
     #: The kinds-table row it serves; a resource sensor sets its own per instance.
@@ -136,6 +147,8 @@ class WorkloadRunningSensor(BaseSensorOperator):
     ) -> None:
         kwargs.setdefault("mode", "reschedule")
         kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        kwargs.setdefault("retries", DEFAULT_RETRIES)
+        kwargs.setdefault("retry_delay", DEFAULT_RETRY_DELAY)
         super().__init__(**kwargs)
         self.name = name
         self.namespace = namespace

@@ -481,3 +481,12 @@ def test_a_release_selector_that_matches_nothing_says_so_at_once_and_fails_after
     gate.not_found_grace_seconds = 0
     with pytest.raises(AirflowFailException, match=r"did you mean `app=shop`\?, \d+s after"):
         gate.poke({})
+
+
+def test_a_gate_retries_only_what_airflow_itself_fails() -> None:
+    """Retries by default, quickly: a FAILED verdict and a timeout never use them."""
+    sensor = sensor_with(FAILED)
+    assert (sensor.retries, sensor.retry_delay) == (2, timedelta(seconds=15))
+    with pytest.raises(AirflowFailException):  # Airflow does not retry this one
+        sensor.poke({})
+    assert sensor_with(READY, retries=0).retries == 0
