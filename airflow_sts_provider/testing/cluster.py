@@ -62,8 +62,8 @@ class EmulatedCluster:
     manifest (path, YAML text or parsed documents) the token is limited to; ``faults``
     a :class:`Faults` to share; ``ca`` a ``trustme.CA`` to sign the server certificate
     with (default: a fresh throwaway CA, shared within the process); ``nodes`` the node
-    names or :class:`~.nodes.kubelet.Node` specs (labels, taints; default ``node-1`` to
-    ``node-3``, untainted).
+    names or :class:`~.nodes.kubelet.Node` specs (labels, taints, cordoned; default
+    ``node-1`` to ``node-3``, untainted), served read-only as Node objects.
     """
 
     def __init__(
@@ -221,6 +221,11 @@ class EmulatedCluster:
             )
             if resource is None:
                 raise ValueError(f"cannot apply kind {kind!r}; known kinds: {', '.join(KINDS)}")
+            if resource == "nodes":
+                raise ValueError(
+                    "the test cluster's nodes are fixed when it is made: "
+                    "EmulatedCluster(nodes=[Node(...), ...])"
+                )
             created.append(self._create_or_replace(resource, doc))
         return created
 
@@ -298,9 +303,10 @@ class EmulatedCluster:
         return sorted(events, key=lambda e: (e.get("firstTimestamp") or "", e["metadata"]["name"]))
 
     # -- time ------------------------------------------------------------------------------
-    def step(self) -> int:
-        """Reconcile until nothing is left to do at the current emulated time."""
-        return self.control_plane.step()
+    def step(self, passes: int | None = None) -> int:
+        """Reconcile until nothing is left to do at the current emulated time (or for
+        ``passes`` passes: a controller does one bounded burst of work per pass)."""
+        return self.control_plane.step(passes)
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward, reconciling at every timer on the way."""

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_sts_provider.testing.apiserver.router import served_group_versions, subresources_of
+from airflow_sts_provider.testing.apiserver.router import (
+    READ_ONLY,
+    served_group_versions,
+    subresources_of,
+)
 from airflow_sts_provider.testing.registry.store import RESOURCES, Store
 
 Obj = dict[str, Any]
@@ -25,6 +29,7 @@ SHORT_NAMES: dict[str, list[str]] = {
     "daemonsets": ["ds"],
     "events": ["ev"],
     "namespaces": ["ns"],
+    "nodes": ["no"],
     "customresourcedefinitions": ["crd", "crds"],
 }
 
@@ -47,6 +52,8 @@ _VERBS_NAMESPACED = [
     "watch",
 ]
 _VERBS_SUBRESOURCE = ["get", "patch", "update"]
+#: resources the emulator serves read-only (its nodes are fixed when the cluster is made)
+_VERBS_READ_ONLY = ["get", "list", "watch"]
 
 
 def version() -> Obj:
@@ -111,14 +118,18 @@ def api_resource_list(group: str, version: str, store: Store | None = None) -> O
         if api_version != group_version:
             continue
         served = custom.get(plural)
+        if plural in READ_ONLY:
+            verbs = list(_VERBS_READ_ONLY)
+        elif plural == "namespaces":
+            verbs = [v for v in _VERBS_NAMESPACED if v != "deletecollection"]
+        else:
+            verbs = list(_VERBS_NAMESPACED)
         entry: Obj = {
             "name": plural,
             "singularName": served.singular if served else _singular(kind),
             "namespaced": namespaced,
             "kind": kind,
-            "verbs": list(_VERBS_NAMESPACED)
-            if plural != "namespaces"
-            else [v for v in _VERBS_NAMESPACED if v != "deletecollection"],
+            "verbs": verbs,
         }
         if served is not None:
             if served.short_names:
@@ -136,7 +147,7 @@ def api_resource_list(group: str, version: str, store: Store | None = None) -> O
                 "singularName": "",
                 "namespaced": namespaced,
                 "kind": kind,
-                "verbs": list(_VERBS_SUBRESOURCE),
+                "verbs": ["get"] if plural in READ_ONLY else list(_VERBS_SUBRESOURCE),
             }
             if sub == "scale":
                 sub_entry.update(group="autoscaling", version="v1", kind="Scale")

@@ -19,7 +19,7 @@ from typing import Any
 from airflow_sts_provider.testing.apiserver import protobuf, tables
 from airflow_sts_provider.testing.apiserver.faults import Faults
 from airflow_sts_provider.testing.apiserver.request import ApiRequest, Reply, WatchReply
-from airflow_sts_provider.testing.apiserver.router import ResourceRequest
+from airflow_sts_provider.testing.apiserver.router import READ_ONLY, ResourceRequest
 from airflow_sts_provider.testing.clock import Clock
 from airflow_sts_provider.testing.registry.deletion import POLICIES, DeleteOptions, Deleter
 from airflow_sts_provider.testing.registry.paging import (
@@ -63,6 +63,7 @@ STATUS_KINDS = frozenset(
         "replicasets",
         "daemonsets",
         "namespaces",
+        "nodes",
         "customresourcedefinitions",
     }
 )
@@ -108,6 +109,14 @@ class Api:
             return Reply(200, self.get(req, route))
         if route.legacy_watch:
             raise _method_not_allowed(method)
+        if route.resource in READ_ONLY:
+            raise ApiError(
+                405,
+                "MethodNotAllowed",
+                f"the server does not allow this method on the requested resource ({method}): "
+                f"the test cluster serves its {route.resource} read-only (they are fixed when "
+                "it is made: EmulatedCluster(nodes=[...]))",
+            )
         if method == "POST" and route.name is None:
             return self.create(req, route)
         if method == "PUT" and route.name is not None:

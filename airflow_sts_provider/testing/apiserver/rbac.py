@@ -7,8 +7,10 @@ subresources, ``*`` and ``*/scale`` wildcards), ``verbs`` and ``resourceNames``.
 
 Scope: every Role and ClusterRole in the manifest is granted to the one user
 the emulator authenticates (the bearer token names no one). A namespaced
-``Role`` only grants inside its ``metadata.namespace`` (everywhere when it has
-none); a ``ClusterRole`` grants in every namespace and at cluster scope.
+``Role`` only grants inside its ``metadata.namespace`` (in every namespace when it
+has none), never at the cluster scope: not cluster-scoped resources such as
+``nodes``, nor a list across all namespaces. A ``ClusterRole`` grants in every
+namespace and at the cluster scope (``nodes`` need one).
 Bindings are used only to name that user: the first ServiceAccount or User
 subject of a RoleBinding/ClusterRoleBinding, unless ``user`` is given.
 Discovery paths are always allowed (``system:discovery`` in a real cluster).
@@ -48,9 +50,12 @@ class Rule:
     resources: frozenset[str]
     verbs: frozenset[str]
     resource_names: frozenset[str]
-    namespace: str | None  # None: any namespace and cluster scope (ClusterRole)
+    namespace: str | None  # None: any namespace
+    cluster: bool = False  # a ClusterRole's rule: also at the cluster scope
 
     def allows(self, asked: Attributes) -> bool:
+        if asked.namespace is None and not self.cluster:
+            return False  # a Role's rules apply inside a namespace only
         if self.namespace is not None and asked.namespace != self.namespace:
             return False
         if "*" not in self.verbs and asked.verb not in self.verbs:
@@ -103,6 +108,7 @@ class Authorizer:
                             verbs=frozenset(rule.get("verbs") or []),
                             resource_names=frozenset(rule.get("resourceNames") or []),
                             namespace=namespace,
+                            cluster=kind == "ClusterRole",
                         )
                     )
             elif kind in ("RoleBinding", "ClusterRoleBinding") and subject_user is None:

@@ -22,7 +22,14 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "daemonsets": ("status",),
     "customresourcedefinitions": ("status",),
     "namespaces": ("status",),
+    "nodes": ("status",),
 }
+
+
+#: resources served read-only: GET (get, list, watch) only, every write a 405. The
+#: emulator's nodes are fixed when the cluster is made (``EmulatedCluster(nodes=...)``):
+#: the scheduler, the DaemonSet controller and the kubelets would not see a change.
+READ_ONLY = frozenset({"nodes"})
 
 
 def subresources_of(store: Store | None) -> dict[str, tuple[str, ...]]:

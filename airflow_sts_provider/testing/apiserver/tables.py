@@ -274,6 +274,51 @@ def _daemonset(ds: Obj, now: datetime) -> list[Any]:
     ]
 
 
+#: the role labels ``kubectl get nodes`` reads (``findNodeRoles``)
+_ROLE_PREFIX = "node-role.kubernetes.io/"
+_ROLE_LABEL = "kubernetes.io/role"
+
+
+def _node_roles(node: Obj) -> str:
+    roles = set()
+    for key, value in (node["metadata"].get("labels") or {}).items():
+        if key.startswith(_ROLE_PREFIX) and key[len(_ROLE_PREFIX) :]:
+            roles.add(key[len(_ROLE_PREFIX) :])
+        elif key == _ROLE_LABEL and value:
+            roles.add(value)
+    return ",".join(sorted(roles)) or "<none>"
+
+
+def _node_address(node: Obj, kind: str) -> str:
+    for address in (node.get("status") or {}).get("addresses") or []:
+        if address.get("type") == kind:
+            return str(address.get("address", ""))
+    return "<none>"
+
+
+def _node(node: Obj, now: datetime) -> list[Any]:
+    status = node.get("status") or {}
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+    words = [
+        "Unknown" if ready is None else "Ready" if ready.get("status") == "True" else "NotReady"
+    ]
+    if (node.get("spec") or {}).get("unschedulable"):
+        words.append("SchedulingDisabled")
+    info = status.get("nodeInfo") or {}
+    return [
+        node["metadata"]["name"],
+        ",".join(words),
+        _node_roles(node),
+        _age(node, now),
+        info.get("kubeletVersion", ""),
+        _node_address(node, "InternalIP"),
+        _node_address(node, "ExternalIP"),
+        info.get("osImage") or "<unknown>",
+        info.get("kernelVersion") or "<unknown>",
+        info.get("containerRuntimeVersion") or "<unknown>",
+    ]
+
+
 def _generic(obj: Obj, now: datetime) -> list[Any]:
     return [obj["metadata"]["name"], _age(obj, now)]
 
@@ -397,6 +442,38 @@ PRINTERS: dict[str, tuple[list[Column], Printer]] = {
     "namespaces": (
         [_NAME, ("Status", "string", "The status of the namespace", 0), _AGE],
         _namespace,
+    ),
+    "nodes": (
+        [
+            _NAME,
+            ("Status", "string", "The status of the node", 0),
+            ("Roles", "string", "The roles of the node", 0),
+            _AGE,
+            ("Version", "string", "Kubelet Version reported by the node.", 0),
+            ("Internal-IP", "string", "List of addresses reachable to the node.", 1),
+            ("External-IP", "string", "List of addresses reachable to the node.", 1),
+            (
+                "OS-Image",
+                "string",
+                "OS Image reported by the node from /etc/os-release "
+                "(e.g. Debian GNU/Linux 7 (wheezy)).",
+                1,
+            ),
+            (
+                "Kernel-Version",
+                "string",
+                "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
+                1,
+            ),
+            (
+                "Container-Runtime",
+                "string",
+                "ContainerRuntime Version reported by the node through runtime remote API "
+                "(e.g. containerd://1.4.2).",
+                1,
+            ),
+        ],
+        _node,
     ),
     "controllerrevisions": (
         [

@@ -4,8 +4,13 @@ One sync follows ``syncDaemonSet``: claim the pods and ControllerRevisions the
 selector matches, ``constructHistory`` (a ControllerRevision ``<name>-<hash>``
 per distinct template, the newest carrying the highest ``revision``; the hash is
 also the pods' ``controller-revision-hash`` label), ``manage`` (one pod per node
-that should run it: create where missing, delete failed pods, extra pods and pods
-on nodes that should not run one), then the rolling update of ``daemon_update.go``
+that should run it, ``podsShouldBeOnNode``: create where none is, delete extra pods
+and pods on nodes that should not run one; delete a Succeeded pod, with a
+``SucceededDaemonPod`` event, and a Failed one, with a ``FailedDaemonPod`` warning,
+unless that node's failed-pod back-off - 1 s doubling to 15 min, per node and
+DaemonSet generation - says to wait: the set is synced again when it ends; the
+replacement is created by the next sync; at most :data:`BURST` creations and as
+many deletions per sync), then the rolling update of ``daemon_update.go``
 (``maxUnavailable``, default 1, and ``maxSurge``, default 0, scaled against the
 desired count rounding up) or nothing under ``OnDelete``, ``cleanupHistory``, and
 ``updateDaemonSetStatus`` with the real counts:
@@ -28,8 +33,8 @@ Pods are ``<name>-<5 chars>``, pinned to their node by required node affinity on
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Hashable, Iterable
+from datetime import datetime, timedelta
 
 from airflow_sts_provider.testing.controlplane.base import Context, Controller
 from airflow_sts_provider.testing.controlplane.cache import Key
@@ -59,6 +64,13 @@ from airflow_sts_provider.testing.registry.store import (
     controller_ref,
 )
 from airflow_sts_provider.testing.registry.validation import reset_status
+
+#: ``BurstReplicas``: at most this many pod creations, and as many deletions, per sync
+BURST = 250
+#: ``failedPodsBackoff`` as kube-controller-manager makes it: ``NewBackOff(1s, 15min)``
+FAILED_POD_BACKOFF = (timedelta(seconds=1), timedelta(minutes=15))
+#: ``BackoffGCInterval``: how often back-off entries idle for long are forgotten
+BACKOFF_GC_INTERVAL = timedelta(minutes=1)
 
 REVISION_LABEL = "controller-revision-hash"
 #: ``extensions.DaemonSetTemplateGenerationKey``
@@ -118,12 +130,63 @@ def _oldest_first(pods: list[Obj]) -> list[Obj]:
     )
 
 
+class Backoff:
+    """``flowcontrol.Backoff`` (no jitter): a delay per key, doubling up to ``maximum``.
+
+    :meth:`next` starts a key at ``initial`` and doubles it afterwards; an entry left
+    alone for more than twice ``maximum`` has expired and starts over (``hasExpired``).
+    """
+
+    def __init__(self, initial: timedelta, maximum: timedelta) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self._entries: dict[Hashable, tuple[timedelta, datetime]] = {}
+
+    def _expired(self, now: datetime, last: datetime) -> bool:
+        return now - last > 2 * self.maximum
+
+    def get(self, key: Hashable) -> timedelta:
+        """The key's current delay (zero for an unknown key)."""
+        entry = self._entries.get(key)
+        return entry[0] if entry is not None else timedelta(0)
+
+    def next(self, key: Hashable, now: datetime) -> None:
+        """One more failure at ``now``: the delay starts at ``initial``, then doubles."""
+        entry = self._entries.get(key)
+        if entry is None or self._expired(now, entry[1]):
+            delay = self.initial
+        else:
+            delay = min(entry[0] * 2, self.maximum)
+        self._entries[key] = (delay, now)
+
+    def in_backoff_since_update(self, key: Hashable, now: datetime) -> bool:
+        """Less than the key's delay has passed since its last :meth:`next`."""
+        entry = self._entries.get(key)
+        if entry is None or self._expired(now, entry[1]):
+            return False
+        return now - entry[1] < entry[0]
+
+    def gc(self, now: datetime) -> None:
+        """Forget the expired entries."""
+        for key, (_, last) in list(self._entries.items()):
+            if self._expired(now, last):
+                del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class DaemonSetController(Controller):
     name = "daemonset-controller"
 
     def __init__(self, ctx: Context, nodes: Iterable[str | Node] = NODES) -> None:
         super().__init__(ctx)
         self.nodes = as_nodes(nodes)
+        #: failed-pod deletions, per (DaemonSet uid, observed generation, node)
+        self.failed_pods_backoff = Backoff(*FAILED_POD_BACKOFF)
+        self._backoff_gc_at: datetime | None = None
+        #: set by a sync that left creations or deletions for the next burst
+        self._more = False
 
     # -- wiring --------------------------------------------------------------------------
     def watch(self, change: Change, writer: str | None) -> Iterable[Key]:
@@ -142,14 +205,22 @@ class DaemonSetController(Controller):
         revisions = self._claim("controllerrevisions", ds, selector)
         current, old_revisions = self._history(ds, revisions)
         hash_ = labels_of(current).get(REVISION_LABEL, "")
-        self._manage(ds, pods, hash_, now)
+        if self._backoff_gc_at is None or now >= self._backoff_gc_at:
+            self.failed_pods_backoff.gc(now)
+            self._backoff_gc_at = now + BACKOFF_GC_INTERVAL
+        self._more = False
+        wakes = [self._manage(ds, pods, hash_, now)]
         pods = self._claim("pods", ds, selector)
         strategy = (ds["spec"].get("updateStrategy") or {}).get("type", "RollingUpdate")
         if strategy == "RollingUpdate":
             self._rolling_update(ds, pods, hash_, now)
             pods = self._claim("pods", ds, selector)
         self._cleanup_history(ds, pods, old_revisions)
-        return self._update_status(ds, pods, hash_, now)
+        wakes.append(self._update_status(ds, pods, hash_, now))
+        if self._more:
+            wakes.append(now)  # the next burst, once everything else queued had its turn
+        due = [w for w in wakes if w is not None]
+        return min(due) if due else None
 
     # -- claiming (ControllerRefManager) ---------------------------------------------------
     def _claim(self, resource: str, ds: Obj, selector: LabelSelector) -> list[Obj]:
@@ -258,57 +329,131 @@ class DaemonSetController(Controller):
         return surge, unavailable
 
     # -- manage ------------------------------------------------------------------------------
-    def _manage(self, ds: Obj, pods: list[Obj], hash_: str, now: datetime) -> None:  # noqa: PLR0912
+    def _allows_surge(self, ds: Obj) -> bool:
+        """``util.AllowsSurge``: a RollingUpdate whose ``maxSurge`` is not zero."""
+        strategy = ds["spec"].get("updateStrategy") or {}
+        if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+            return False
+        rolling = strategy.get("rollingUpdate") or {}
+        return scaled_value(rolling.get("maxSurge", 0), 1, round_up=True) != 0
+
+    def _manage(self, ds: Obj, pods: list[Obj], hash_: str, now: datetime) -> datetime | None:
+        """``manage``: ``podsShouldBeOnNode`` for every node, then ``syncNodes``; returns
+        when a failed pod's back-off ends, if one is waiting."""
         by_node = self._by_node(pods)
-        surge = self._max_counts(ds)[0] > 0
+        surge = self._allows_surge(ds)
+        min_ready = int(ds["spec"].get("minReadySeconds") or 0)
         to_create: list[str] = []
         to_delete: list[Obj] = []
+        wake: datetime | None = None
         for node in self.nodes:
             should_run, keep_running = self._should_run(ds, node)
-            on_node = by_node.get(node.name, [])
-            if should_run:
-                running = []
-                for pod in on_node:
-                    if is_terminating(pod):
-                        continue
-                    if phase(pod) == "Failed":
-                        self.ctx.recorder.record(
-                            ds,
-                            "Warning",
-                            "FailedDaemonPod",
-                            f"Found failed daemon pod {pod['metadata']['namespace']}/"
-                            f"{pod['metadata']['name']} on node {node.name}, will try to kill it",
-                            component=self.name,
-                            at=now,
-                        )
-                        to_delete.append(pod)
-                        continue
-                    running.append(pod)
-                if not running:
+            daemon_pods = by_node.get(node.name, [])
+            if should_run and not daemon_pods:
+                to_create.append(node.name)
+            elif keep_running:
+                running, finished, retry = self._sort_out(ds, node.name, daemon_pods, now)
+                to_delete.extend(finished)
+                if retry is not None and (wake is None or retry < wake):
+                    wake = retry
+                if not surge:  # more than one running pod: all but the oldest go
+                    to_delete.extend(_oldest_first(running)[1:])
+                elif not running and should_run:  # surging: one pod not being deleted at least
                     to_create.append(node.name)
                 elif len(running) > 1:
-                    ordered = _oldest_first(running)
-                    if surge:  # keep the oldest new and the oldest old pod
-                        kept_new = kept_old = False
-                        for pod in ordered:
-                            if labels_of(pod).get(REVISION_LABEL) == hash_:
-                                if not kept_new:
-                                    kept_new = True
-                                    continue
-                            elif not kept_old:
-                                kept_old = True
-                                continue
-                            to_delete.append(pod)
-                    else:
-                        to_delete.extend(ordered[1:])
-            elif not keep_running:
-                to_delete.extend(p for p in on_node if not is_terminating(p))
+                    to_delete.extend(self._surge_extra(running, hash_, min_ready, now))
+            elif daemon_pods:  # may not even keep running here: every pod goes
+                to_delete.extend(p for p in daemon_pods if not is_terminating(p))
         self._sync_nodes(ds, to_delete, to_create, hash_)
+        return wake
+
+    def _sort_out(
+        self, ds: Obj, node: str, daemon_pods: list[Obj], now: datetime
+    ) -> tuple[list[Obj], list[Obj], datetime | None]:
+        """A node's daemon pods not being deleted: (running, finished ones to delete now,
+        when the failed-pod back-off ends for a failed one left in place)."""
+        running: list[Obj] = []
+        finished: list[Obj] = []
+        wake: datetime | None = None
+        for pod in daemon_pods:
+            if is_terminating(pod):
+                continue
+            if phase(pod) == "Failed":
+                retry = self._failed_pod(ds, node, pod, now)
+                if retry is None:
+                    finished.append(pod)
+                elif wake is None or retry < wake:
+                    wake = retry
+            elif phase(pod) == "Succeeded":
+                self.ctx.recorder.record(
+                    ds,
+                    "Normal",
+                    "SucceededDaemonPod",
+                    f"Found succeeded daemon pod {pod['metadata']['namespace']}/"
+                    f"{pod['metadata']['name']} on node {node}, will try to delete it",
+                    component=self.name,
+                    at=now,
+                )
+                finished.append(pod)
+            else:
+                running.append(pod)
+        return running, finished, wake
+
+    def _failed_pod(self, ds: Obj, node: str, pod: Obj, now: datetime) -> datetime | None:
+        """A Failed daemon pod: None to delete it now, else when its node's back-off ends.
+
+        The kubelet and the controller can fight over a node that rejects the pod; the
+        back-off (``failedPodsBackoffKey``: set, generation, node) keeps that from looping.
+        """
+        observed = int((ds.get("status") or {}).get("observedGeneration") or 0)
+        key = (ds["metadata"]["uid"], observed, node)
+        backoff = self.failed_pods_backoff
+        if backoff.in_backoff_since_update(key, now):
+            return now + backoff.get(key)  # enqueueDaemonSetAfter(ds, delay)
+        backoff.next(key, now)
+        self.ctx.recorder.record(
+            ds,
+            "Warning",
+            "FailedDaemonPod",
+            f"Found failed daemon pod {pod['metadata']['namespace']}/{pod['metadata']['name']} "
+            f"on node {node}, will try to kill it",
+            component=self.name,
+            at=now,
+        )
+        return None
+
+    def _surge_extra(
+        self, running: list[Obj], hash_: str, min_ready: int, now: datetime
+    ) -> list[Obj]:
+        """Surging: keep the oldest new and the oldest old pod, and the old one only until
+        the new one is available (or while the old one is still Ready)."""
+        extra: list[Obj] = []
+        oldest_new: Obj | None = None
+        oldest_old: Obj | None = None
+        for pod in _oldest_first(running):
+            if labels_of(pod).get(REVISION_LABEL) == hash_:
+                if oldest_new is None:
+                    oldest_new = pod
+                    continue
+            elif oldest_old is None:
+                oldest_old = pod
+                continue
+            extra.append(pod)
+        if (
+            oldest_new is not None
+            and oldest_old is not None
+            and (not is_pod_ready(oldest_old) or is_pod_available(oldest_new, min_ready, now))
+        ):
+            extra.append(oldest_old)
+        return extra
 
     def _sync_nodes(self, ds: Obj, to_delete: list[Obj], to_create: list[str], hash_: str) -> None:
-        for node in to_create:
+        """``syncNodes``: at most :data:`BURST` creations and deletions, the rest next sync."""
+        if len(to_create) > BURST or len(to_delete) > BURST:
+            self._more = True
+        for node in to_create[:BURST]:
             self._create_pod(ds, node, hash_)
-        for pod in to_delete:
+        for pod in to_delete[:BURST]:
             self._delete_pod(ds, pod)
 
     def _pod_spec(self, ds: Obj, node: str) -> Obj:

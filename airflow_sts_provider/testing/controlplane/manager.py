@@ -21,6 +21,7 @@ import heapq
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
@@ -42,6 +43,12 @@ log = logging.getLogger(__name__)
 
 #: real seconds between two passes of the background loop when nothing wakes it
 TICK = 0.05
+#: real seconds the background loop leaves the store lock free after each busy pass, so
+#: API requests waiting for it get in even while a huge workload is being built
+#: (a lock is not fair: the loop could otherwise take it back first, sync after sync)
+_PASS_PAUSE = 0.001
+#: a pass of at least this many syncs is busy (a burst of pods and their bindings)
+_BUSY_PASS = 100
 #: timers this close to "now" count as due (the clock is float seconds, timers datetimes)
 _EPSILON = timedelta(milliseconds=1)
 #: how long a component waits before retrying a key whose write the store refused
@@ -143,6 +150,8 @@ class ControlPlane:
                 for obj in store.snapshot(resource)[0]:
                     self._on_change(Change(0, resource, "ADDED", obj))
             store.add_listener(self._on_change)
+            with writing_as(self.kubelet.name):
+                self.kubelet.register()
         self._housekeeping()
 
     # -- queue -------------------------------------------------------------------------
@@ -201,19 +210,44 @@ class ControlPlane:
             return None
 
     # -- reconciling -------------------------------------------------------------------
-    def reconcile(self, *, raise_errors: bool = False) -> int:
-        """Sync every dirty or due key until none is left; returns the number of syncs."""
+    def reconcile(
+        self, *, raise_errors: bool = False, passes: int | None = None, pause: float = 0.0
+    ) -> int:
+        """Sync every dirty or due key until none is left; returns the number of syncs.
+
+        One pass syncs every key dirty or due when it starts (what the syncs make dirty
+        waits for the next pass); ``passes`` stops after that many, work left queued.
+        A controller does a bounded burst of work per sync (at most ``BURST`` pod
+        creations: 500 for StatefulSets and ReplicaSets, 250 for DaemonSets) and is
+        synced again for the rest, so the store lock is free between bursts and the
+        API answers while a huge workload is still being built; ``pause`` (real
+        seconds) is slept, the lock free, after each busy pass. :meth:`stop` ends a
+        running reconcile between two syncs.
+        """
         done = 0
         with self._reconcile_lock, _fewer_collections():
-            for _ in range(_MAX_PASSES):
+            for _ in range(_MAX_PASSES if passes is None else passes):
                 work = self._take_work(self.clock.now())
                 if not work:
                     return done
-                for index, key in work:
+                for position, (index, key) in enumerate(work):
+                    if self._stopping.is_set():  # stopping: leave the rest queued
+                        self._requeue(work[position:])
+                        return done
                     self._sync(index, key, raise_errors=raise_errors)
                     done += 1
-            log.warning("the emulated control plane did not settle after %d passes", _MAX_PASSES)
+                if pause and len(work) >= _BUSY_PASS:
+                    time.sleep(pause)
+            if passes is None:
+                log.warning(
+                    "the emulated control plane did not settle after %d passes", _MAX_PASSES
+                )
         return done
+
+    def _requeue(self, work: list[tuple[int, Key]]) -> None:
+        with self._queue_lock:
+            for index, key in work:
+                self._dirty[index][key] = None
 
     def _sync(self, index: int, key: Key, *, raise_errors: bool) -> None:
         controller = self.controllers[index]
@@ -235,9 +269,10 @@ class ControlPlane:
         if wake is not None:
             self._schedule(index, key, wake)
 
-    def step(self) -> int:
-        """Reconcile until quiet at the current time (raising a component's error)."""
-        return self.reconcile(raise_errors=True)
+    def step(self, passes: int | None = None) -> int:
+        """Reconcile until quiet at the current time, or for ``passes`` passes (raising a
+        component's error)."""
+        return self.reconcile(raise_errors=True, passes=passes)
 
     def advance(self, seconds: float) -> None:
         """Move the clock ``seconds`` forward, stopping at every timer on the way."""
@@ -271,7 +306,7 @@ class ControlPlane:
         while not self._stopping.is_set():
             self._wake.clear()
             try:
-                self.reconcile()
+                self.reconcile(pause=_PASS_PAUSE)
             except Exception as error:  # never let the loop die silently
                 log.exception("the emulated control plane failed a pass")
                 self.errors.append(error)

@@ -2,7 +2,9 @@
 
 The filters the default scheduler and the DaemonSet controller share
 (``NodeAffinity``, ``TaintToleration`` in ``pkg/scheduler/framework/plugins`` and
-``predicates`` in ``pkg/controller/daemon``), for the emulator's static nodes.
+``predicates`` in ``pkg/controller/daemon``), for the emulator's static nodes. A
+cordoned node (``spec.unschedulable``) carries the ``node.kubernetes.io/unschedulable``
+taint, which is how both see it (the scheduler's ``NodeUnschedulable`` says so first).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow_sts_provider.testing.nodes.kubelet import Node
+from airflow_sts_provider.testing.nodes.kubelet import UNSCHEDULABLE_TAINT, Node
 
 Obj = dict[str, Any]
 
@@ -41,7 +43,7 @@ def untolerated_taint(
     spec: Mapping[str, Any], node: Node, effects: tuple[str, ...] = _HARD
 ) -> Mapping[str, Any] | None:
     tolerations = spec.get("tolerations") or []
-    for taint in node.taints:
+    for taint in node.all_taints:
         if taint.get("effect") in effects and not tolerates(tolerations, taint):
             return taint
     return None
@@ -102,7 +104,9 @@ def unfit_reasons(spec: Mapping[str, Any], nodes: Iterable[Node]) -> str:
     """The scheduler's per-node reasons, counted (``1 node(s) had untolerated taint ...``)."""
     counts: dict[str, int] = {}
     for node in nodes:
-        if not matches_affinity(spec, node):
+        if node.unschedulable and not tolerates(spec.get("tolerations") or [], UNSCHEDULABLE_TAINT):
+            reason = "node(s) were unschedulable"  # NodeUnschedulable filters first
+        elif not matches_affinity(spec, node):
             reason = "node(s) didn't match Pod's node affinity/selector"
         else:
             taint = untolerated_taint(spec, node)

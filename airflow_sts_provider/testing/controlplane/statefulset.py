@@ -11,6 +11,13 @@ pod at a time. Status fields and their JSON omissions are the real ones, and
 ``currentRevision`` moves to ``updateRevision`` only once every pod is updated
 and Ready (``completeRollingUpdate``).
 
+Work per sync is bounded by the pods that exist, not by ``spec.replicas``: the
+replicas still to create are built only when created (the real controller builds
+all of them every sync, cheap in Go, 1.8 GB of dicts here for a million), and under
+``Parallel`` at most :data:`BURST` are created per sync, the set being synced again
+for the rest (the real one creates them all in slow-start batches), so the API
+stays responsive while a huge set comes up.
+
 The real controller's quirks are kept on purpose, notably kubernetes#67250:
 under ``OrderedReady`` a pod that is not Ready blocks everything after it, so a
 broken pod at an old revision is never replaced and a fixed template never
@@ -21,10 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
-from airflow_sts_provider.testing.controlplane.base import Controller
+from airflow_sts_provider.testing.controlplane.base import Context, Controller
 from airflow_sts_provider.testing.controlplane.cache import Key
 from airflow_sts_provider.testing.controlplane.util import (
     adopt_or_release,
@@ -57,6 +64,9 @@ POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 HASH_LABEL = "controller.kubernetes.io/hash"
 
 _STATEFUL_POD = re.compile(r"^(.*)-([0-9]+)$")
+
+#: at most this many pod creations per sync under ``Parallel`` (then the set is synced again)
+BURST = 500
 
 
 def parent_and_ordinal(name: str) -> tuple[str, int]:
@@ -103,8 +113,33 @@ def template_of(revision: Obj) -> Obj:
     return template
 
 
+def _indices(existing: dict[int, Obj], count: int, budget: int) -> Iterator[int]:
+    """Replica indices in ascending order: every existing one, and the missing ones
+    while ``budget`` lasts. Costs O(existing + budget), whatever ``count`` is."""
+    present = sorted(existing)
+    position, index = 0, 0
+    while index < count:
+        if position < len(present) and present[position] == index:
+            yield index
+            position += 1
+            index += 1
+        elif budget > 0:
+            yield index
+            budget -= 1
+            index += 1
+        elif position < len(present):
+            index = present[position]  # skip the gap: nothing more to create this sync
+        else:
+            return
+
+
 class StatefulSetController(Controller):
     name = "statefulset-controller"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        #: set by a sync that left replicas to create for the next burst
+        self._more = False
 
     # -- wiring --------------------------------------------------------------------------
     def watch(self, change: Change, writer: str | None) -> Iterable[Key]:
@@ -132,6 +167,7 @@ class StatefulSetController(Controller):
             return None
         revisions = self._claim_revisions(sts, selector)
         current, update, collisions = self._revisions(sts, revisions)
+        self._more = False
         status = self._update(sts, pods, (current, update), collisions, now)
         self._write_status(sts, status)
         if status["currentRevision"] == update["metadata"]["name"]:
@@ -139,6 +175,8 @@ class StatefulSetController(Controller):
             # the set and the next sync truncates with this current revision; do it now
             current = update
         self._truncate_history(sts, pods, revisions, current, update)
+        if self._more:
+            return now  # the next burst, once everything else queued had its turn
         return self._requeue(sts, pods, status, now)
 
     # -- claiming (ControllerRefManager) ---------------------------------------------------
@@ -254,45 +292,52 @@ class StatefulSetController(Controller):
         }
         count = int(spec.get("replicas", 1))
         start = int((spec.get("ordinals") or {}).get("start") or 0)
-        replicas: list[Obj | None] = [None] * count
+        # the replicas that exist, by index; a missing one is built only when needed
+        slots: dict[int, Obj] = {}
         condemned: list[Obj] = []
         for pod in pods:
             number = ordinal(pod)
             if start <= number < start + count:
-                replicas[number - start] = pod
+                slots[number - start] = pod
             elif number >= 0:
                 condemned.append(pod)
-        slots: list[Obj] = [
-            pod if pod is not None else self._new_pod(sts, current, update, start + index)
-            for index, pod in enumerate(replicas)
-        ]
-        condemned.sort(key=ordinal, reverse=True)
-        first_unavailable = next(
-            (p for p in [*slots, *reversed(condemned)] if self._unavailable(p, min_ready, now)),
-            None,
-        )
 
-        def counted(*lists: list[Obj]) -> Obj:
-            return self._counts(status, min_ready, now, *lists)
+        def slot(index: int) -> Obj:
+            pod = slots.get(index)
+            return pod if pod is not None else self._new_pod(sts, current, update, start + index)
+
+        condemned.sort(key=ordinal, reverse=True)
+        first_unavailable = self._first_unavailable(slots, count, condemned, min_ready, now)
+
+        def counted() -> Obj:  # a replica not created yet counts for nothing
+            return self._counts(status, min_ready, now, list(slots.values()), condemned)
 
         monotonic = spec.get("podManagementPolicy", "OrderedReady") != "Parallel"
-        for index in range(count):
-            if self._process_replica(sts, slots, index, monotonic=monotonic, now=now) and monotonic:
-                return counted(slots, condemned)
+        budget = 1 if monotonic else BURST
+        for index in _indices(slots, count, budget):
+            if index not in slots:
+                budget -= 1
+            stop = self._process_replica(sts, slots, slot, index, monotonic=monotonic, now=now)
+            if stop and monotonic:
+                return counted()
+        if not monotonic and len(slots) < count and budget <= 0:
+            self._more = True
         for index in range(len(condemned)):
             stop = self._process_condemned(sts, first_unavailable, monotonic, condemned[index], now)
             if stop and monotonic:
-                return counted(slots, condemned)
-        status = counted(slots, condemned)
+                return counted()
+        status = counted()
         strategy = spec.get("updateStrategy") or {}
         if strategy.get("type", "RollingUpdate") == "OnDelete":
             return status
         rolling = strategy.get("rollingUpdate")
         partition = int((rolling or {}).get("partition") or 0)
         if rolling is not None and rolling.get("maxUnavailable") is not None:
-            return self._update_with_max_unavailable(sts, slots, update, status, now)
+            return self._update_with_max_unavailable(
+                sts, slots, slot=slot, count=count, update=update, status=status, now=now
+            )
         for target in range(count - 1, partition - 1, -1):
-            pod = slots[target]
+            pod = slot(target)  # a missing replica ends the loop below: built once at most
             if revision_of(pod) != update["metadata"]["name"] and not is_terminating(pod):
                 self._delete_pod(sts, pod)
                 status["currentReplicas"] = status.get("currentReplicas", 0) - 1
@@ -302,33 +347,66 @@ class StatefulSetController(Controller):
         return status
 
     def _update_with_max_unavailable(
-        self, sts: Obj, slots: list[Obj], update: Obj, status: Obj, now: datetime
+        self,
+        sts: Obj,
+        slots: dict[int, Obj],
+        *,
+        slot: Callable[[int], Obj],
+        count: int,
+        update: Obj,
+        status: Obj,
+        now: datetime,
     ) -> Obj:
         """``updateStatefulSetAfterInvariantEstablished`` (the MaxUnavailableStatefulSet gate)."""
         spec = sts["spec"]
         rolling = spec["updateStrategy"]["rollingUpdate"]
         min_ready = int(spec.get("minReadySeconds") or 0)
         allowed = max(
-            scaled_value(rolling.get("maxUnavailable"), len(slots), round_up=False, default=1), 1
+            scaled_value(rolling.get("maxUnavailable"), count, round_up=False, default=1), 1
         )
-        unavailable = sum(1 for pod in slots if self._unavailable(pod, min_ready, now))
+        missing = count - len(slots)  # a replica not created yet is unavailable
+        unavailable = missing + sum(
+            1 for pod in slots.values() if self._unavailable(pod, min_ready, now)
+        )
         budget = allowed - unavailable
         partition = int(rolling.get("partition") or 0)
-        for target in range(len(slots) - 1, partition - 1, -1):
+        for target in range(count - 1, partition - 1, -1):
             if budget <= 0:
                 break
-            pod = slots[target]
+            pod = slot(target)
             if revision_of(pod) != update["metadata"]["name"] and not is_terminating(pod):
                 self._delete_pod(sts, pod)
                 status["currentReplicas"] = status.get("currentReplicas", 0) - 1
                 budget -= 1
         return status
 
+    def _first_unavailable(
+        self, slots: dict[int, Obj], count: int, condemned: list[Obj], min_ready: int, now: datetime
+    ) -> Obj | None:
+        """The first unavailable pod, replicas by ordinal then condemned ones ascending.
+
+        None when it is a replica still to create (no condemned pod is it then), or none is.
+        """
+        for index in range(count):  # stops at the first gap: O(existing pods)
+            pod = slots.get(index)
+            if pod is None:
+                return None
+            if self._unavailable(pod, min_ready, now):
+                return pod
+        return next((p for p in reversed(condemned) if self._unavailable(p, min_ready, now)), None)
+
     def _process_replica(
-        self, sts: Obj, slots: list[Obj], index: int, *, monotonic: bool, now: datetime
+        self,
+        sts: Obj,
+        slots: dict[int, Obj],
+        slot: Callable[[int], Obj],
+        index: int,
+        *,
+        monotonic: bool,
+        now: datetime,
     ) -> bool:
         """``processReplica``: True means "stop here" (honoured under OrderedReady only)."""
-        pod = slots[index]
+        pod = slot(index)
         name = sts["metadata"]["name"]
         if phase(pod) in ("Failed", "Succeeded"):
             if not is_terminating(pod):

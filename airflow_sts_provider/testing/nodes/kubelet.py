@@ -4,27 +4,35 @@ The kubelet watches pods bound to its nodes, keeps one
 :class:`~airflow_sts_provider.testing.nodes.pod.PodSim` per pod uid, advances it to the
 current emulated time on every sync, writes the pod's ``status`` when it changed, and
 deletes the pod once a graceful termination is over (the status manager's final delete).
+
+Each kubelet also registers its node: a ``v1`` Node object (:func:`node_object`) as a
+kubelet of :data:`KUBELET_VERSION` reports it, created when the control plane starts.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from airflow_sts_provider.testing.clock import rfc3339
 from airflow_sts_provider.testing.controlplane.base import Context, Controller
 from airflow_sts_provider.testing.controlplane.cache import Key, key_of
 from airflow_sts_provider.testing.nodes.pod import PodSim
-from airflow_sts_provider.testing.registry.store import Change, StoreError
+from airflow_sts_provider.testing.registry.store import Change, Obj, StoreError
 
 log = logging.getLogger(__name__)
 
 #: the emulated nodes (the scheduler binds to them, the kubelets run them)
 NODES = ("node-1", "node-2", "node-3")
+
+#: what every kubelet reports as ``status.nodeInfo.kubeletVersion`` (the apiserver's version)
+KUBELET_VERSION = "v1.32.4"
 
 #: the taint kubeadm puts on a control-plane node
 CONTROL_PLANE_TAINT: dict[str, Any] = {
@@ -32,19 +40,41 @@ CONTROL_PLANE_TAINT: dict[str, Any] = {
     "effect": "NoSchedule",
 }
 
+#: the taint the node lifecycle controller puts on a cordoned node (``spec.unschedulable``)
+UNSCHEDULABLE_TAINT: dict[str, Any] = {
+    "key": "node.kubernetes.io/unschedulable",
+    "effect": "NoSchedule",
+}
+
+#: ``status.capacity`` (and ``allocatable``) of a node, as a kind worker reports it.
+#: Reported only: the emulated scheduler has room for any number of pods.
+DEFAULT_CAPACITY: Mapping[str, str] = {
+    "cpu": "8",
+    "ephemeral-storage": "263174212Ki",
+    "hugepages-1Gi": "0",
+    "hugepages-2Mi": "0",
+    "memory": "32827500Ki",
+    "pods": "110",
+}
+
 
 @dataclass(frozen=True)
 class Node:
-    """One emulated node: its name, extra labels and taints (no Node object is served).
+    """One emulated node: its name, extra labels, taints, whether it is cordoned.
 
     Every node carries the well-known labels ``kubernetes.io/hostname`` (its name),
-    ``kubernetes.io/os=linux`` and ``kubernetes.io/arch=amd64``; the scheduler and the
-    DaemonSet controller honour ``nodeSelector``, required node affinity and taints.
+    ``kubernetes.io/os=linux`` and ``kubernetes.io/arch=amd64``; a role is a label
+    ``node-role.kubernetes.io/<role>: ""``. The scheduler and the DaemonSet controller
+    honour ``nodeSelector``, required node affinity and taints; ``unschedulable`` (a
+    cordoned node) adds the ``node.kubernetes.io/unschedulable:NoSchedule`` taint, as the
+    node lifecycle controller does. The API serves each node as a read-only Node object.
     """
 
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: tuple[Mapping[str, Any], ...] = ()
+    unschedulable: bool = False
+    capacity: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CAPACITY))
 
     @property
     def all_labels(self) -> dict[str, str]:
@@ -55,10 +85,126 @@ class Node:
             **self.labels,
         }
 
+    @property
+    def all_taints(self) -> tuple[Mapping[str, Any], ...]:
+        """``spec.taints`` as served: the given taints, plus the cordon's."""
+        if not self.unschedulable or any(
+            t.get("key") == UNSCHEDULABLE_TAINT["key"] for t in self.taints
+        ):
+            return self.taints
+        return (*self.taints, UNSCHEDULABLE_TAINT)
+
 
 def as_nodes(nodes: Iterable[str | Node]) -> tuple[Node, ...]:
     """Node names or :class:`Node` specs, as specs."""
     return tuple(n if isinstance(n, Node) else Node(n) for n in nodes)
+
+
+def host_ip(index: int) -> str:
+    """The address of the ``index``-th node (a kind network's ``172.18.0.0/16``)."""
+    return f"172.18.{(index + 2) // 256}.{(index + 2) % 256}"
+
+
+def _pod_block(index: int) -> tuple[int, int]:
+    """The second and third octets where the ``index``-th node's ``/20`` of pod IPs starts
+    (``10.244.0.0/20``, ``10.244.16.0/20``, ...; past sixteen nodes, on into ``10.245``)."""
+    start = index * 16
+    return 244 + start // 256, start % 256
+
+
+def pod_cidr(index: int) -> str:
+    """The ``index``-th node's ``podCIDR``, which its pod IPs come from."""
+    second, third = _pod_block(index)
+    return f"10.{second}.{third}.0/20"
+
+
+def node_object(node: Node, index: int, now: datetime) -> Obj:
+    """The ``v1`` Node a kubelet registers for ``node`` (the ``index``-th), Ready since ``now``.
+
+    Shaped as a kind worker's: the kubelet's labels and annotations, ``podCIDR``,
+    ``taints`` / ``unschedulable``, the four kubelet conditions, ``addresses``,
+    ``capacity`` / ``allocatable``, ``daemonEndpoints`` and ``nodeInfo``.
+    """
+    labels = node.all_labels
+    labels = {
+        "beta.kubernetes.io/arch": labels["kubernetes.io/arch"],
+        "beta.kubernetes.io/os": labels["kubernetes.io/os"],
+        **labels,
+    }
+    spec: Obj = {"podCIDR": pod_cidr(index), "podCIDRs": [pod_cidr(index)]}
+    taints = node.all_taints
+    if taints:
+        spec["taints"] = [dict(t) for t in taints]
+    if node.unschedulable:
+        spec["unschedulable"] = True
+    since = rfc3339(now)
+
+    def condition(type_: str, status: str, reason: str, message: str) -> Obj:
+        return {
+            "type": type_,
+            "status": status,
+            "lastHeartbeatTime": since,
+            "lastTransitionTime": since,
+            "reason": reason,
+            "message": message,
+        }
+
+    machine = uuid.uuid5(uuid.NAMESPACE_DNS, f"{node.name}.sts-emulator")
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": node.name,
+            "labels": labels,
+            "annotations": {
+                "node.alpha.kubernetes.io/ttl": "0",
+                "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+            },
+        },
+        "spec": spec,
+        "status": {
+            "capacity": dict(node.capacity),
+            "allocatable": dict(node.capacity),
+            "conditions": [
+                condition(
+                    "MemoryPressure",
+                    "False",
+                    "KubeletHasSufficientMemory",
+                    "kubelet has sufficient memory available",
+                ),
+                condition(
+                    "DiskPressure",
+                    "False",
+                    "KubeletHasNoDiskPressure",
+                    "kubelet has no disk pressure",
+                ),
+                condition(
+                    "PIDPressure",
+                    "False",
+                    "KubeletHasSufficientPID",
+                    "kubelet has sufficient PID available",
+                ),
+                condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+            ],
+            "addresses": [
+                {"address": host_ip(index), "type": "InternalIP"},
+                {"address": node.name, "type": "Hostname"},
+            ],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "nodeInfo": {
+                "machineID": machine.hex,
+                "systemUUID": str(machine),
+                "bootID": str(uuid.uuid5(machine, "boot")),
+                "kernelVersion": "6.8.0-1021-azure",
+                "osImage": "Debian GNU/Linux 12 (bookworm)",
+                "containerRuntimeVersion": "containerd://2.0.3",
+                "kubeletVersion": KUBELET_VERSION,
+                "kubeProxyVersion": "",
+                "operatingSystem": labels["kubernetes.io/os"],
+                "architecture": labels["kubernetes.io/arch"],
+            },
+        },
+    }
 
 
 class Kubelet(Controller):
@@ -68,22 +214,34 @@ class Kubelet(Controller):
 
     def __init__(self, ctx: Context, nodes: Iterable[str | Node] = NODES) -> None:
         super().__init__(ctx)
-        self.nodes = tuple(n.name for n in as_nodes(nodes))
+        self.specs = as_nodes(nodes)
+        self.nodes = tuple(n.name for n in self.specs)
         self.sims: dict[str, PodSim] = {}
         self._uid_by_key: dict[Key, str] = {}
         self.images: dict[str, set[str]] = defaultdict(set)
         self._next_ip: dict[str, itertools.count[int]] = {}
 
+    def register(self) -> None:
+        """Create each node's Node object, as a kubelet registers its node at start-up
+        (one already stored, from an earlier control plane, is left as it is)."""
+        now = self.ctx.clock.now()
+        for index, node in enumerate(self.specs):
+            if self.ctx.store.get("nodes", "", node.name) is None:
+                try:
+                    self.ctx.store.create("nodes", node_object(node, index, now))
+                except StoreError as error:  # created meanwhile
+                    log.debug("node %s already registered: %s", node.name, error.message)
+
     def host_ip(self, node: str) -> str:
-        index = self.nodes.index(node) if node in self.nodes else len(self.nodes)
-        return f"172.18.0.{index + 2}"
+        return host_ip(self.nodes.index(node) if node in self.nodes else len(self.nodes))
 
     def allocate_ip(self, node: str) -> str:
         """Pod IPs from the node's slice of 10.244.0.0/16, as a CNI's host-local IPAM does."""
         index = self.nodes.index(node) if node in self.nodes else len(self.nodes)
         counter = self._next_ip.setdefault(node, itertools.count())
         n = next(counter) % (16 * 254)
-        return f"10.244.{index * 16 + n // 254}.{n % 254 + 1}"
+        second, third = _pod_block(index)
+        return f"10.{second}.{third + n // 254}.{n % 254 + 1}"
 
     def watch(self, change: Change, writer: str | None) -> Iterable[Key]:
         if change.resource != "pods":

@@ -262,6 +262,12 @@ FIELDS: dict[str, dict[str, Callable[[Obj], str]]] = {
         "type": _path("type"),
     },
     "namespaces": {**_COMMON, "status.phase": _path("status", "phase")},
+    "nodes": {
+        "metadata.name": _path("metadata", "name"),
+        "spec.unschedulable": lambda o: (
+            "true" if o.get("spec", {}).get("unschedulable") else "false"
+        ),
+    },
     "replicasets": {**_COMMON, "status.replicas": _path("status", "replicas")},
 }
 

@@ -29,6 +29,7 @@ ObjList = list[Obj]
 #: plural resource name -> (apiVersion, kind, namespaced)
 RESOURCES: dict[str, tuple[str, str, bool]] = {
     "namespaces": ("v1", "Namespace", False),
+    "nodes": ("v1", "Node", False),
     "pods": ("v1", "Pod", True),
     "events": ("v1", "Event", True),
     "statefulsets": ("apps/v1", "StatefulSet", True),
