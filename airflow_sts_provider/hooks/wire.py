@@ -131,7 +131,7 @@ def _forbidden(request: Request) -> str:
         f"Kubernetes API forbidden (403): cannot {request.verb} {request.target} "
         f"(apiGroup {group}). Grant the connection's identity `{request.verb}` on "
         f"`{request.resource}` in namespace {request.namespace!r}; the least-privilege Role "
-        f"is in {RBAC_DOC} and example_dags/k8s/rbac.yaml."
+        f"is in {RBAC_DOC}."
     )
 
 
