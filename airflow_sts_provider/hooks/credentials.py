@@ -82,12 +82,7 @@ def _strings(*values: Any) -> list[str]:
 def mask(secrets: Iterable[str]) -> None:
     """Register those of ``secrets`` that Airflow's masker does not hide yet."""
     fresh = unmasked(secrets)
-    if not fresh:
-        return
-    masker = _in_process_masker()
-    if masker is not None:
-        for secret in fresh:
-            masker.add_mask(secret)
+    if not fresh or _masked_in_process(fresh):
         return
     from airflow.sdk.log import mask_secret
 
@@ -98,12 +93,7 @@ def mask(secrets: Iterable[str]) -> None:
 async def amask(secrets: Iterable[str]) -> None:
     """:func:`mask` for async code (the triggerer), which must not block on the supervisor."""
     fresh = unmasked(secrets)
-    if not fresh:
-        return
-    masker = _in_process_masker()
-    if masker is not None:
-        for secret in fresh:
-            masker.add_mask(secret)
+    if not fresh or _masked_in_process(fresh):
         return
     from airflow.sdk import log
 
@@ -113,6 +103,16 @@ async def amask(secrets: Iterable[str]) -> None:
             log.mask_secret(secret)
         else:
             await send(secret)
+
+
+def _masked_in_process(secrets: list[str]) -> bool:
+    """Under ``dag.test()``: straight into the shared masker, never into a logged request."""
+    masker = _in_process_masker()
+    if masker is None:
+        return False
+    for secret in secrets:
+        masker.add_mask(secret)
+    return True
 
 
 def unmasked(secrets: Iterable[str]) -> list[str]:

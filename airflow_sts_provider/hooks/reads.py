@@ -475,12 +475,8 @@ def absence_plan(kind: Kind, name: str, namespace: str) -> Plan[str]:
     Role does not grant: a refusal only makes the message say less.
     """
     where = f"{kind.name.lower()} {namespace}/{name} not found"
-    try:
-        yield Read(Request("get", "namespaces", None, namespace, "", "v1"))
-    except NotFoundError:
+    if not (yield from _namespace_exists(namespace)):
         return f"{where}: namespace {namespace!r} does not exist"
-    except KubernetesApiCallError:
-        pass  # not allowed to tell; say what we can
     try:
         listing = yield Read(request_for("list", kind.resource, namespace), {}, paged=True)
     except KubernetesApiCallError:
@@ -494,6 +490,18 @@ def absence_plan(kind: Kind, name: str, namespace: str) -> Plan[str]:
     )
 
 
+def _namespace_exists(namespace: str) -> Plan[bool]:
+    """False only when the API says the namespace does not exist; not allowed to tell
+    (the least-privilege Role has no ``get`` on namespaces) is True: say what we can."""
+    try:
+        yield Read(Request("get", "namespaces", None, namespace, "", "v1"))
+    except NotFoundError:
+        return False
+    except KubernetesApiCallError:
+        pass
+    return True
+
+
 def no_match_plan(kinds: Sequence[Kind], selector: str, namespace: str) -> Plan[str]:
     """Why a release's selector matches nothing: no such namespace, or the values the
     namespace's workloads carry for the selector's labels ("did you mean ...?").
@@ -502,12 +510,8 @@ def no_match_plan(kinds: Sequence[Kind], selector: str, namespace: str) -> Plan[
     """
     names = "/".join(kind.name for kind in kinds)
     where = f"no {names} matches {selector} in namespace {namespace}"
-    try:
-        yield Read(Request("get", "namespaces", None, namespace, "", "v1"))
-    except NotFoundError:
+    if not (yield from _namespace_exists(namespace)):
         return f"{where}: namespace {namespace!r} does not exist"
-    except KubernetesApiCallError:
-        pass  # not allowed to tell; say what we can
     wanted = Selector(selector).equalities
     seen: dict[str, set[str]] = {key: set() for key, _ in wanted}
     for kind in kinds:
