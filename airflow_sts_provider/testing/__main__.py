@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import signal
 import sys
 import threading
@@ -62,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--replicas", type=int, default=None, help="replica count for scenarios")
     serve.add_argument("--speed", type=float, default=1.0, help="emulated seconds per real second")
     serve.add_argument("--kubeconfig-out", type=Path, metavar="FILE", help="write a kubeconfig")
+    serve.add_argument(
+        "--airflow-env",
+        type=Path,
+        metavar="FILE",
+        help="write `export AIRFLOW_CONN_KUBERNETES_DEFAULT=...` for this cluster (its "
+        "throwaway token and CA included) to FILE, for `source FILE` before `airflow ...`",
+    )
     auth = serve.add_mutually_exclusive_group()
     auth.add_argument("--token", default=None, help="bearer token (default: random)")
     auth.add_argument(
@@ -179,6 +187,8 @@ def _serve(args: argparse.Namespace, codes: list[int]) -> int:
         kubeconfig = cluster.kubeconfig_path
         if args.kubeconfig_out is not None:
             kubeconfig = cluster.server.write_kubeconfig(args.kubeconfig_out)
+        if args.airflow_env is not None:
+            _write_airflow_env(args.airflow_env, cluster.airflow_connection_json())
         for name in args.scenario:
             cluster.apply_scenario(name, replicas=args.replicas)
         names = ",".join(args.scenario) or "none"
@@ -186,6 +196,12 @@ def _serve(args: argparse.Namespace, codes: list[int]) -> int:
         _report_progress(cluster, args.scenario, stop)
     log.info("stopped")
     return 0
+
+
+def _write_airflow_env(path: Path, connection: str) -> None:
+    """The connection as a shell line, readable by its owner only (it holds the token)."""
+    path.write_text(f"export AIRFLOW_CONN_KUBERNETES_DEFAULT={shlex.quote(connection)}\n")
+    path.chmod(0o600)
 
 
 def _report_progress(cluster: EmulatedCluster, names: list[str], stop: threading.Event) -> None:

@@ -153,3 +153,20 @@ def test_an_empty_token_keyword_turns_auth_off_with_one_warning(
         conn.close()
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "authentication is off" in warnings[0].getMessage()
+
+
+def test_airflow_env_writes_a_connection_a_shell_can_source_and_the_hook_can_use(
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / "sts.env"
+    with serving("--scenario", "healthy", "--airflow-env", str(env_file), cache=tmp_path / "cache"):
+        assert stat.S_IMODE(env_file.stat().st_mode) == 0o600  # it holds the token
+        script = (
+            f". {env_file} && {sys.executable} -c "
+            "'from airflow_sts_provider.hooks.workload import WorkloadHook; "
+            'print(WorkloadHook().get_workload_readiness("StatefulSet", "healthy").kind)\''
+        )
+        out = subprocess.run(
+            ["bash", "-c", script], check=False, capture_output=True, text=True, timeout=120
+        )
+    assert out.stdout.strip().splitlines()[-1] == "StatefulSet", out.stderr[-2000:]
