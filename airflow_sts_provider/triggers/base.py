@@ -63,6 +63,9 @@ __all__ = ["SHARED_STREAMS", "WorkloadRunningTrigger", "seconds_until_change", "
 #: Whether this Airflow's triggerer can share one stream among triggers (3.3+).
 SHARED_STREAMS = hasattr(_TriggerBase, "shared_stream_key")
 
+#: Seconds a cycle must have watched for its 410 to relist at once again (not back off).
+HEALTHY_CYCLE_SECONDS = 30.0
+
 #: Related objects a picture may hold and still be judged on the event loop (~10 ms).
 JUDGE_ON_THE_LOOP = 150
 
@@ -82,14 +85,23 @@ class _Cycle:
         self.stale: set[str] = set()
         self.opened: set[str] = set()
         self._expected: frozenset[str] = frozenset()
+        self._watching_since: float | None = None
 
     def expect(self, watches: list[Watch]) -> None:
         self._expected = frozenset(watch.key for watch in watches)
 
+    def open(self, key: str) -> None:
+        """A watch of the cycle was accepted; once all are, the cycle is watching."""
+        self.opened.add(key)
+        if self._watching_since is None and self._expected and self._expected <= self.opened:
+            self._watching_since = time.monotonic()
+
     @property
-    def watching(self) -> bool:
-        """Whether every watch of the cycle opened: its list was a good one."""
-        return bool(self._expected) and self._expected <= self.opened
+    def healthy(self) -> bool:
+        """Whether it watched long enough to call its list a good one (client-go's
+        reflector resets its backoff likewise, after a healthy while)."""
+        since = self._watching_since
+        return since is not None and time.monotonic() - since >= HEALTHY_CYCLE_SECONDS
 
 
 def seconds_until_change(verdict: Verdict, policy: ReadinessPolicy, now: datetime) -> float | None:
@@ -367,12 +379,12 @@ class WorkloadRunningTrigger(_TriggerBase):
             except KubernetesPermissionError as exc:
                 return self._event("error", str(exc))
             except _RelistError as exc:
-                # After a good cycle (every watch opened) relist at once, as an informer
-                # does; only 410s that come before the watches open back off.
-                failures = 0 if cycle.watching else failures + 1
+                # The first relist is at once, as an informer's; only 410s again and
+                # again back off, and a cycle that watched a healthy while resets that.
+                failures = 1 if cycle.healthy else failures + 1
                 self.log.info("Watch fell behind (%s); listing again", exc)
-                if failures:
-                    await asyncio.sleep(self._bounded(hook.retry.delay(failures)))
+                if failures > 1:
+                    await asyncio.sleep(self._bounded(hook.retry.delay(failures - 1)))
             except TransientKubernetesError as exc:
                 failures += 1
                 delay = self._bounded(hook.retry.delay(failures, exc.retry_after))
@@ -511,7 +523,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         version, failures = watch.resource_version, 0
 
         def reopened(key: str) -> None:
-            cycle.opened.add(key)
+            cycle.open(key)
             if key in cycle.stale:
                 cycle.stale.discard(key)
                 queue.put_nowait(None)  # wake the judge: the picture is whole again
