@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from airflow_sts_provider.testing.scenarios import SCENARIOS
+from airflow_sts_provider.testing.scenarios import EXAMPLES_DESCRIPTION, SCENARIOS, examples
 
 if TYPE_CHECKING:
     from airflow_sts_provider.testing.cluster import EmulatedCluster
@@ -38,6 +38,7 @@ _PROGRESS_INTERVAL = 0.5
 def _parser() -> argparse.ArgumentParser:
     width = max(len(name) for name in SCENARIOS)
     listing = "\n".join(f"  {s.name:<{width}}  {s.description}" for s in SCENARIOS.values())
+    listing += f"\n\n--examples: {EXAMPLES_DESCRIPTION}"
     parser = argparse.ArgumentParser(
         prog="python -m airflow_sts_provider.testing",
         description="A small, faithful Kubernetes API emulator (the provider's test cluster).",
@@ -59,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         help="apply a scenario at start (repeatable)",
+    )
+    serve.add_argument(
+        "--examples",
+        action="store_true",
+        help="apply the example DAGs' set at start: the workloads example_dags/ wait for "
+        "with their default params (kafka, postgres, model-server)",
     )
     serve.add_argument("--replicas", type=int, default=None, help="replica count for scenarios")
     serve.add_argument("--speed", type=float, default=1.0, help="emulated seconds per real second")
@@ -189,11 +196,15 @@ def _serve(args: argparse.Namespace, codes: list[int]) -> int:
             kubeconfig = cluster.server.write_kubeconfig(args.kubeconfig_out)
         if args.airflow_env is not None:
             _write_airflow_env(args.airflow_env, cluster.airflow_connection_json())
+        watched = list(args.scenario)
         for name in args.scenario:
             cluster.apply_scenario(name, replicas=args.replicas)
-        names = ",".join(args.scenario) or "none"
+        if args.examples:
+            cluster.apply_examples()
+            watched += [obj["metadata"]["name"] for _, obj in examples().objects]
+        names = ",".join(args.scenario + (["examples"] if args.examples else [])) or "none"
         print(f"Serving {cluster.url} kubeconfig={kubeconfig} scenarios={names}", flush=True)
-        _report_progress(cluster, args.scenario, stop)
+        _report_progress(cluster, watched, stop)
     log.info("stopped")
     return 0
 

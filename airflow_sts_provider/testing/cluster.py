@@ -187,6 +187,14 @@ class EmulatedCluster:
     ) -> list[Obj]:
         """Create scenario ``name``'s objects and schedule its later steps; returns the objects."""
         plan = scenarios.build(name, namespace=namespace, replicas=replicas)
+        return self._apply_plan(name, plan, namespace)
+
+    def apply_examples(self, *, namespace: str = "default") -> list[Obj]:
+        """Create what the example DAGs wait for with their default params (``serve
+        --examples``): StatefulSets ``kafka`` and ``postgres``, Deployment ``model-server``."""
+        return self._apply_plan("examples", scenarios.examples(namespace=namespace), namespace)
+
+    def _apply_plan(self, name: str, plan: scenarios.Plan, namespace: str) -> list[Obj]:
         self.ensure_namespace(namespace)
         created = []
         for resource, obj in plan.requires:

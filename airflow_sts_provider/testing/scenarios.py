@@ -804,3 +804,29 @@ def build(name: str, *, namespace: str = "default", replicas: int | None = None)
     plan.objects = [(resource, copy.deepcopy(obj)) for resource, obj in plan.objects]
     plan.requires = [(resource, copy.deepcopy(obj)) for resource, obj in plan.requires]
     return plan
+
+
+# -- the example DAGs' set ----------------------------------------------------------------
+
+#: What ``serve --examples`` and :meth:`~.cluster.EmulatedCluster.apply_examples` apply.
+EXAMPLES_DESCRIPTION = (
+    "what example_dags/ wait for with their default params: StatefulSets kafka (3) and "
+    "postgres (1), Deployment model-server (2), all healthy"
+)
+
+
+def examples(*, namespace: str = "default") -> Plan:
+    """Every workload the example DAGs expect and do not deploy themselves, healthy.
+
+    ``example_multi_service_gate`` waits for the StatefulSets ``kafka`` and ``postgres``
+    and the Deployment ``model-server``. ``example_statefulset_gate`` deploys its own
+    ``web`` (which ``example_event_scheduled`` watches) and ``example_release_gate`` its
+    own ``shop`` release, so neither is here: both DAGs create them as shipped.
+    """
+    return Plan(
+        objects=[
+            ("statefulsets", statefulset("kafka", namespace, 3, _template("kafka"))),
+            ("statefulsets", statefulset("postgres", namespace, 1, _template("postgres"))),
+            ("deployments", deployment("model-server", namespace, 2, _template("model-server"))),
+        ]
+    )

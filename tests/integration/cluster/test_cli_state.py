@@ -170,3 +170,26 @@ def test_airflow_env_writes_a_connection_a_shell_can_source_and_the_hook_can_use
             ["bash", "-c", script], check=False, capture_output=True, text=True, timeout=120
         )
     assert out.stdout.strip().splitlines()[-1] == "StatefulSet", out.stderr[-2000:]
+
+
+def test_examples_applies_what_the_example_dags_wait_for(tmp_path: Path) -> None:
+    args = ("--examples", "--insecure-http", "--token", "t0ken")
+    with serving(*args, cache=tmp_path / "cache") as (line, _):
+        assert line.rstrip().endswith("scenarios=examples")
+        conn = http.client.HTTPConnection("127.0.0.1", _port(line), timeout=10)
+        try:
+            for path in (
+                "statefulsets/kafka",
+                "statefulsets/postgres",
+                "deployments/model-server",
+            ):
+                conn.request(
+                    "GET",
+                    f"/apis/apps/v1/namespaces/default/{path}",
+                    headers={"Authorization": "Bearer t0ken"},
+                )
+                response = conn.getresponse()
+                response.read()
+                assert response.status == 200, path
+        finally:
+            conn.close()
