@@ -21,12 +21,14 @@ from airflow_sts_provider.exceptions import (
 from airflow_sts_provider.readiness import State
 from airflow_sts_provider.readiness.verdict import cut
 from airflow_sts_provider.reporting import MESSAGE_IN_EVENT
-from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
+from airflow_sts_provider.triggers.base import JUDGE_ON_THE_LOOP, WorkloadRunningTrigger
 from airflow_sts_provider.triggers.loading import load_hooks
 from airflow_sts_provider.workloads import WorkloadsVerdict, combine, release_failure
 
 if TYPE_CHECKING:  # imported off the event loop (triggers/loading.py)
+    from airflow_sts_provider.hooks.reads import Picture
     from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
+    from airflow_sts_provider.readiness import Verdict
 
 __all__ = ["WorkloadsRunningTrigger"]
 
@@ -96,7 +98,7 @@ class WorkloadsRunningTrigger(WorkloadRunningTrigger):
     async def _judge(self, hook: AsyncWorkloadHook) -> tuple[WorkloadsVerdict, datetime]:
         pictures = await hook.read_workloads(self.label_selector, self.kinds, self.namespace)
         now = hook.clock.now()
-        verdicts = [picture.judge(now, self._readiness_policy) for picture in pictures]
+        verdicts = await self._judge_all(pictures, now)
         verdicts = [
             await hook.with_events(v, p) if v.state is State.FAILED else v
             for v, p in zip(verdicts, pictures, strict=True)
@@ -104,6 +106,14 @@ class WorkloadsRunningTrigger(WorkloadRunningTrigger):
         self._release = combine(self.label_selector, self.namespace, verdicts)
         self.log.info("Workloads %s: %s", self.label_selector, self._release.reason)
         return self._release, now
+
+    async def _judge_all(self, pictures: list[Picture], now: datetime) -> list[Verdict]:
+        """Each workload by its rules; a big release in a thread, as a big picture is
+        (``_judge_picture``): the pictures are this poll's own, nothing else touches them."""
+        policy = self._readiness_policy
+        if sum(picture.size() for picture in pictures) <= JUDGE_ON_THE_LOOP:
+            return [picture.judge(now, policy) for picture in pictures]
+        return await asyncio.to_thread(lambda: [picture.judge(now, policy) for picture in pictures])
 
     def _wake(self, release: WorkloadsVerdict, judged_at: datetime) -> float:
         """The soonest of the workloads' wakes, counted from the judgement (see ``_next_wake``)."""
