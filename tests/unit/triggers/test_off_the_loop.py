@@ -111,3 +111,30 @@ def test_a_big_body_is_decoded_off_the_loop(
     request = Request("list", "pods", "default")
     asyncio.run(workload_module._decoded_off_the_loop(request, b" " * size))
     assert (threads != [threading.get_ident()]) is in_a_thread
+
+
+@pytest.mark.parametrize(
+    ("workloads", "in_a_thread"),
+    [(2, False), (JUDGE_ON_THE_LOOP, True)],
+    ids=["a small release is judged on the loop", "a big release is judged in a thread"],
+)
+def test_a_big_release_is_judged_off_the_loop(workloads: int, in_a_thread: bool) -> None:
+    from airflow_sts_provider.triggers.workloads import WorkloadsRunningTrigger
+
+    trigger = WorkloadsRunningTrigger(
+        label_selector="app=shop", kinds=["StatefulSet"], namespace="default"
+    )
+    threads: list[int] = []
+
+    def judge(now: datetime, policy: Any) -> Verdict:
+        threads.append(threading.get_ident())
+        return Verdict("StatefulSet", "web", "default", State.READY, "x", 2, 2, None, ())
+
+    pictures = []
+    for i in range(workloads):
+        workload = {"metadata": {"name": f"w{i}"}, "spec": {"replicas": 2}}
+        picture = Picture(kind_of("StatefulSet"), f"w{i}", "default", workload)
+        picture.judge = judge  # type: ignore[method-assign]
+        pictures.append(picture)
+    asyncio.run(trigger._judge_all(pictures, datetime.now(UTC)))
+    assert (threading.get_ident() not in threads) is in_a_thread
