@@ -1,7 +1,9 @@
 """Bring-up cost: the cluster's work per pod must not grow with the number of pods.
 
-Absolute timings depend on the machine; these checks compare the cluster with
-itself in one process (see docs/test-cluster.md for the measured numbers).
+These checks count what grew with the pods before (deep copies, sorts); that the
+whole bring-up stays linear is timed in ``benchmarks/bench_bringup.py``: a ratio of
+timings, wall or CPU, moved past its bound on a loaded machine (the control plane's
+threads do more passes when the wall clock stretches), so it is no test.
 """
 
 from __future__ import annotations
@@ -42,13 +44,6 @@ def test_bringing_up_pods_makes_no_deep_copies_per_pod(monkeypatch: pytest.Monke
     monkeypatch.setattr(copy, "deepcopy", counting)
     bring_up(200)
     assert calls < 20, f"{calls} deep copies for 200 pods"
-
-
-def test_bring_up_cost_grows_linearly_with_the_pods() -> None:
-    bring_up(100)  # warm up imports and caches
-    small = min(bring_up(1000) for _ in range(2))
-    large = bring_up(4000)
-    assert large < 6 * small, f"1,000 pods in {small:.2f} s, 4,000 in {large:.2f} s"
 
 
 def test_a_paged_list_sorts_the_pods_once_not_once_per_page(
