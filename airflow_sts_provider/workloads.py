@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_sts_provider.readiness import State, Verdict
-from airflow_sts_provider.readiness.verdict import PAYLOAD_LIMIT, cut
+from airflow_sts_provider.readiness.verdict import PAYLOAD_LIMIT, cut, worst_first
 from airflow_sts_provider.reporting import failure_message
 
 __all__ = ["WorkloadsVerdict", "combine", "release_failure"]
@@ -50,7 +50,7 @@ class WorkloadsVerdict:
         are listed first, at most :data:`MAX_WORKLOADS_IN_PAYLOAD`, each within its share
         (:meth:`Verdict.to_dict`); ``workloads_omitted`` says how many were cut.
         """
-        listed = _not_ready_first(self.workloads)[:MAX_WORKLOADS_IN_PAYLOAD]
+        listed = worst_first(self.workloads)[:MAX_WORKLOADS_IN_PAYLOAD]
         share = max((limit - _REASON_IN_PAYLOAD) // max(len(listed), 1), 0)
         payload: dict[str, Any] = {
             "selector": self.selector,
@@ -62,12 +62,6 @@ class WorkloadsVerdict:
         if len(listed) < len(self.workloads):
             payload["workloads_omitted"] = len(self.workloads) - len(listed)
         return payload
-
-
-def _not_ready_first(verdicts: Sequence[Verdict]) -> list[Verdict]:
-    """FAILED, then WAITING, then READY workloads, each group in its own order."""
-    rank = {State.FAILED: 0, State.WAITING: 1, State.READY: 2}
-    return sorted(verdicts, key=lambda verdict: rank[verdict.state])
 
 
 def _label(verdict: Verdict) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 # --------------------------------------------------------------------------- payload size
 
@@ -45,10 +45,14 @@ def cut(text: str, limit: int | None) -> str:
     return text[: max(0, limit - len(note))] + note
 
 
-def _worst_first(pods: Sequence[PodReport]) -> list[PodReport]:
-    """FAILED, then WAITING, then READY pods, each in their own order."""
+_Judged = TypeVar("_Judged", "PodReport", "Verdict")
+
+
+def worst_first(judged: Sequence[_Judged]) -> list[_Judged]:
+    """FAILED, then WAITING, then READY (pods or workloads), each group in its own order:
+    what a payload cut to its size keeps first."""
     rank = {State.FAILED: 0, State.WAITING: 1, State.READY: 2}
-    return sorted(pods, key=lambda pod: rank[pod.state])
+    return sorted(judged, key=lambda item: rank[item.state])
 
 
 class State(str, Enum):  # noqa: UP042 - the contract promises a str-mixin Enum
@@ -183,7 +187,7 @@ class Verdict:
         return payload
 
     def _payload(self, max_pods: int | None, max_text: int | None) -> dict[str, Any]:
-        pods = self.pods if max_pods is None else _worst_first(self.pods)[:max_pods]
+        pods = self.pods if max_pods is None else worst_first(self.pods)[:max_pods]
         payload: dict[str, Any] = {
             "kind": self.kind,
             "name": self.name,

@@ -169,6 +169,8 @@ class WorkloadRunningSensor(BaseSensorOperator):
         self._pokes = 0
         #: Whether this poke is the try's first, once known.
         self._first: bool | None = None
+        #: The try's first reschedule, as Airflow said it this poke.
+        self._first_date: datetime | None = None
         try:
             self._check_arguments(rendered=False)
             self._check_timing()
@@ -336,8 +338,10 @@ class WorkloadRunningSensor(BaseSensorOperator):
         """Seconds since the sensor's first poke of this try, as Airflow times its timeout."""
         ti = context.get("ti") if self.reschedule else None
         if ti is not None:
-            first = ti.get_first_reschedule_date(context)
-            self._first = first is None
+            if self._first is None:  # one question to Airflow a poke, however often asked
+                self._first_date = ti.get_first_reschedule_date(context)
+                self._first = self._first_date is None
+            first = self._first_date
             return 0.0 if first is None else (datetime.now(UTC) - first).total_seconds()
         self._first = self._pokes <= 1
         if self._poking_since is None:

@@ -490,3 +490,16 @@ def test_a_gate_retries_only_what_airflow_itself_fails() -> None:
     with pytest.raises(AirflowFailException):  # Airflow does not retry this one
         sensor.poke({})
     assert sensor_with(READY, retries=0).retries == 0
+
+
+def test_a_rescheduled_poke_asks_airflow_for_its_first_reschedule_once() -> None:
+    asked: list[Any] = []
+
+    class Ti:
+        def get_first_reschedule_date(self, context: Any) -> Any:
+            asked.append(context)
+            return None
+
+    sensor = sensor_with(NOT_FOUND)  # reschedule mode: the announce and the grace both ask
+    assert not sensor.poke({"ti": Ti()}).is_done  # type: ignore[typeddict-item]
+    assert len(asked) == 1
