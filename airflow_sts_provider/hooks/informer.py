@@ -8,6 +8,7 @@ triggers import this module, and :mod:`.workload` with it, off the loop
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from airflow_sts_provider.hooks.clock import ServerClock
@@ -32,6 +33,7 @@ class _Store(Protocol):
     """What a subscriber reads of the shared store."""
 
     clock: ServerClock
+    read_clock: Callable[[], Awaitable[object]] | None
 
     async def refresh_clock(self) -> None: ...
 
@@ -60,6 +62,11 @@ class SubscriberHook(AsyncWorkloadHook):
             await store.refresh_clock()
             self.clock = store.clock
             picture.workload = store.workload(picture.name)
+
+    def clock_probe(self) -> Callable[[], Awaitable[object]] | None:
+        """The stream's clock read: the clock is the store's, and so is its session."""
+        store: _Store | None = self.feed.store
+        return None if store is None else store.read_clock
 
     async def with_events(self, verdict: Verdict, picture: Picture) -> Verdict:
         """The failing pods' Warning events, in a session of its own."""

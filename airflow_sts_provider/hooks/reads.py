@@ -33,6 +33,7 @@ from airflow_sts_provider.hooks.events import (
 )
 from airflow_sts_provider.hooks.labels import Selector, SelectorGroup, group_selectors, labels_of
 from airflow_sts_provider.hooks.paging import Pager
+from airflow_sts_provider.hooks.stamps import carry_stamps
 from airflow_sts_provider.hooks.wire import Obj, Request
 from airflow_sts_provider.kinds import ApiResource, Kind
 from airflow_sts_provider.readiness import Judgement, ReadinessPolicy, Verdict
@@ -144,12 +145,15 @@ class Picture:
     def apply(self, key: str, event_type: str, obj: Obj) -> None:
         """Take one watch event (``ADDED``/``MODIFIED``/``DELETED``) for ``key``."""
         if key == WORKLOAD:
+            if event_type != "DELETED":
+                carry_stamps(self.workload, obj)
             self.workload = None if event_type == "DELETED" else obj
             return
         table = self.related.setdefault(key, {})
         if event_type == "DELETED":
             table.pop(name_of(obj), None)
         else:
+            carry_stamps(table.get(name_of(obj)), obj)
             table[name_of(obj)] = obj
 
     def judge(self, now: datetime, policy: ReadinessPolicy) -> Verdict:

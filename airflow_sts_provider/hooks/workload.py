@@ -43,7 +43,7 @@ from airflow_sts_provider.exceptions import (
     NotFoundError,
     TransientKubernetesError,
 )
-from airflow_sts_provider.hooks.clock import ServerClock
+from airflow_sts_provider.hooks.clock import ServerClock, server_clock
 from airflow_sts_provider.hooks.connection import explain_connection_error
 from airflow_sts_provider.hooks.credentials import (
     amask,
@@ -60,6 +60,7 @@ from airflow_sts_provider.hooks.reads import (
     Watch,
     absence_plan,
     arun_plan,
+    clock_plan,
     discovery_plan,
     events_plan,
     list_plan,
@@ -71,6 +72,7 @@ from airflow_sts_provider.hooks.reads import (
     workloads_plan,
 )
 from airflow_sts_provider.hooks.retry import DEFAULT_RETRY, RetryPolicy
+from airflow_sts_provider.hooks.stamps import carry_stamps, sharpen_body, sharpen_stamps
 from airflow_sts_provider.hooks.wire import (
     Obj,
     Request,
@@ -429,7 +431,7 @@ class WorkloadHook(_Settings, KubernetesHook):
                 first = None
                 if on_bytes is not None:
                     on_bytes(data)
-                return decode_body(request, data)
+                return _decode(request, data, clock.upper())
             except TransientKubernetesError as exc:
                 first = None
                 attempt += 1
@@ -445,6 +447,7 @@ class WorkloadHook(_Settings, KubernetesHook):
         """One GET, its body as bytes; any thread (the next page is fetched beside a decode)."""
         with self._stats_lock:
             self.last_stats.requests += 1
+        sent = time.monotonic()
         try:
             response = self.api_client.call_api(
                 request.path,
@@ -463,7 +466,7 @@ class WorkloadHook(_Settings, KubernetesHook):
         except ApiException as exc:
             if not exc.status:  # the client wraps an SSLError it caught itself in status 0
                 raise _network_failure(request, exc) from exc
-            clock.observe(_header(exc.headers, "Date"))  # a 404 carries the server's time too
+            clock.observe(_header(exc.headers, "Date"), sent)  # a 404 carries the time too
             raise error_for_status(
                 request,
                 exc.status,
@@ -473,7 +476,7 @@ class WorkloadHook(_Settings, KubernetesHook):
             ) from exc
         except _SYNC_NETWORK_ERRORS as exc:
             raise _network_failure(request, exc) from exc
-        clock.observe(response.headers.get("Date"))
+        clock.observe(response.headers.get("Date"), sent)
         return bytes(data)
 
 
@@ -600,9 +603,20 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         """Re-read the workload by name: a fresh ``Date`` for the clock, a net under the watch."""
         request = request_for("get", picture.kind.resource, picture.namespace, picture.name)
         try:
-            picture.workload = await self._get(request, {})
+            fresh = await self._get(request, {})
         except NotFoundError:
             picture.workload = None
+            return
+        carry_stamps(picture.workload, fresh)
+        picture.workload = fresh
+
+    async def read_clock(self) -> None:
+        """One ``GET /version``: a ``Date`` for the clock (:meth:`ServerClock.tune`)."""
+        await arun_plan(clock_plan(), self._answer)
+
+    def clock_probe(self) -> Callable[[], Awaitable[object]] | None:
+        """The read that tunes :attr:`clock`, while a session is open."""
+        return self.read_clock if self._client is not None else None
 
     async def resolve_kind(self, spec: ResourceSpec) -> Kind:
         """:meth:`WorkloadHook.resolve_kind` for the triggers (discovery cached per hook)."""
@@ -671,7 +685,9 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
                     if line.strip():
-                        yield decode_object(watch.request, line)
+                        event = decode_object(watch.request, line)
+                        sharpen_stamps(event.get("object"), self.clock.upper())
+                        yield event
                 # A backlog is buffered already: reading it never waits, and without a
                 # turn for the loop here thousands of events held it for seconds.
                 await asyncio.sleep(0)
@@ -715,7 +731,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
                 first = None
                 if on_bytes is not None:
                     await on_bytes(data)
-                return await _decoded_off_the_loop(request, data)
+                return await _decoded_off_the_loop(request, data, self.clock.upper())
             except TransientKubernetesError as exc:
                 first = None
                 attempt += 1
@@ -738,6 +754,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
     ) -> Any:
         if self._client is None:
             raise RuntimeError("AsyncWorkloadHook reads need `async with hook.session():`")
+        sent = time.monotonic()
         try:
             response = await self._client.call_api(
                 request.path,
@@ -750,7 +767,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
                 _request_timeout=timeout,
             )
         except AsyncApiException as exc:
-            self.clock.observe(_header(exc.headers, "Date"))  # a 404 carries the time too
+            self.clock.observe(_header(exc.headers, "Date"), sent)  # a 404 carries it too
             raise error_for_status(
                 request,
                 exc.status or 0,
@@ -762,7 +779,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
             raise tls_failure(request, exc) from exc
         except _ASYNC_NETWORK_ERRORS as exc:
             raise transient(request, exc) from exc
-        self.clock.observe(response.headers.get("Date"))
+        self.clock.observe(response.headers.get("Date"), sent)
         if response.status < 300:
             return response
         try:
@@ -780,12 +797,20 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         )
 
 
-async def _decoded_off_the_loop(request: Request, data: bytes) -> Obj:
-    """:func:`decode_body`; a big body in a thread, so the triggerer's event loop is
+def _decode(request: Request, data: bytes, delivered_by: float | None) -> Obj:
+    """:func:`decode_body`, its window stamps bounded by when it was delivered
+    (:mod:`~airflow_sts_provider.hooks.stamps`)."""
+    body = decode_body(request, data)
+    sharpen_body(body, delivered_by)
+    return body
+
+
+async def _decoded_off_the_loop(request: Request, data: bytes, delivered_by: float | None) -> Obj:
+    """:func:`_decode`; a big body in a thread, so the triggerer's event loop is
     never held by one decode (a page of 500 pods: ~3 MB, 10-40 ms)."""
     if len(data) <= DECODE_ON_THE_LOOP:
-        return decode_body(request, data)
-    return await asyncio.to_thread(decode_body, request, data)
+        return _decode(request, data, delivered_by)
+    return await asyncio.to_thread(_decode, request, data, delivered_by)
 
 
 class _AsyncPages:
@@ -848,7 +873,10 @@ class _Session:
 
     async def __aenter__(self) -> AsyncWorkloadHook:
         self._context = self.hook.get_conn()
-        self.hook._client = await self._context.__aenter__()
+        self.hook._client = client = await self._context.__aenter__()
+        host = getattr(getattr(client, "configuration", None), "host", None)
+        if isinstance(host, str):
+            self.hook.clock = server_clock(host)  # one learned clock per API server
         return self.hook
 
     async def __aexit__(self, *exc: object) -> None:

@@ -49,6 +49,7 @@ from airflow_sts_provider.hooks.reads import (
     namespace_plan,
     namespace_watch,
 )
+from airflow_sts_provider.hooks.stamps import carry_stamps
 from airflow_sts_provider.hooks.wire import Obj, error_for_status, event_object
 from airflow_sts_provider.kinds import ApiResource, Kind
 from airflow_sts_provider.triggers.labels import Selector, labels_of
@@ -265,6 +266,7 @@ class Store:
         name = name_of(event.obj)
         old = table.pop(name, None) if event.type == "DELETED" else table.get(name)
         if event.type != "DELETED":
+            carry_stamps(old, event.obj)
             table[name] = event.obj
         self._relabel(event.plural, name, old, None if event.type == "DELETED" else event.obj)
         self.version += 1
@@ -369,12 +371,12 @@ async def informer(
     error, after which the failing resource is retried with backoff.
     """
     store = Store(key, kind, namespace)
-    hook.clock = store.clock
     store.read_clock = lambda: hook.read(clock_plan())
     Store.live[key] = store
     inbox: asyncio.Queue[_Raw] = asyncio.Queue()
     try:
         async with hook.session():
+            store.clock = hook.clock  # the API server's one clock in this process
             followers = [
                 asyncio.create_task(_follow(hook, resource, namespace, inbox))
                 for resource in store.resources

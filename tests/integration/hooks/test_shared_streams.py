@@ -217,26 +217,27 @@ def test_a_trigger_deferred_before_share_watches_existed_still_loads_and_shares(
 # --------------------------------------------------------------------------- sharing
 
 
-def test_triggers_of_one_namespace_share_one_watch_per_resource(cluster: EmulatedCluster) -> None:
+def test_triggers_of_one_namespace_share_one_watch_per_resource(held: EmulatedCluster) -> None:
+    cluster = held
     for name in ("healthy", "slow-start", "crashloop"):
         cluster.apply_scenario(name)
     cluster.apply_scenario("healthy", namespace="shop")
-    # Windows of 100 s (5 s here at speed 20) keep every group open until all four
-    # watches are counted: with 5 s, "shop" could be decided and gone before the
-    # watches of "default" opened, on a loaded machine.
+    # The clock stands still until all four watches are counted: nothing can be
+    # decided (and its group gone) before the watches of every group opened.
     triggers = [
-        make("healthy", window=100),
-        make("healthy", window=100),  # two sensors on one workload
-        make("slow-start", window=100),
-        make("crashloop", window=100),
-        make("healthy", namespace="shop", window=100),
+        make("healthy", window=10),
+        make("healthy", window=10),  # two sensors on one workload
+        make("slow-start", window=10),
+        make("crashloop", window=10),
+        make("healthy", namespace="shop", window=10),
     ]
     seen: dict[str, Any] = {}
 
     async def scenario() -> list[list[dict[str, Any]]]:
         task = asyncio.create_task(shared_events(triggers))
-        await asyncio.to_thread(cluster.wait_for, lambda: cluster.stats()["watches_open"] >= 4, 30)
+        await asyncio.to_thread(cluster.wait_for, lambda: cluster.stats()["watches_open"] >= 4, 60)
         seen.update(cluster.stats())
+        await advance_until_done(cluster, task)
         return await task
 
     events = asyncio.run(scenario())

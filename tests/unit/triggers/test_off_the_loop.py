@@ -109,7 +109,7 @@ def test_a_big_body_is_decoded_off_the_loop(
 
     monkeypatch.setattr(workload_module, "decode_body", decode)
     request = Request("list", "pods", "default")
-    asyncio.run(workload_module._decoded_off_the_loop(request, b" " * size))
+    asyncio.run(workload_module._decoded_off_the_loop(request, b" " * size, None))
     assert (threads != [threading.get_ident()]) is in_a_thread
 
 

@@ -1,0 +1,119 @@
+"""Stamps the stability windows are timed by, bounded from above to the microsecond.
+
+The API writes ``lastTransitionTime`` and ``startedAt`` truncated to the second, so
+a pod stamped ``12:00:00Z`` became Ready somewhere in ``[12:00:00, 12:00:01)``.
+Read at face value a window could end up to a second early. The hooks hand the
+rules (which take every stamp at face value) a sharper stamp instead: the latest
+moment the change can have happened, which is the earlier of
+
+- the end of the stamp's second, and
+- the moment the object reached us (a change is written before it is delivered),
+  on the server's clock read from above (:meth:`~.clock.ServerClock.upper`).
+
+A watch delivers a transition within milliseconds, so a window watched live ends
+when it truly does, never before. Only whole-second stamps in the places the rules
+time windows by are touched (conditions' ``lastTransitionTime``, containers'
+``running.startedAt``); anything else stays as the API sent it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow_sts_provider.hooks.wire import Obj
+
+__all__ = ["carry_stamps", "sharpen_body", "sharpen_stamps"]
+
+#: A stamp's second, save the last microsecond: still the stamp's second when read.
+_END_OF_SECOND = timedelta(seconds=1) - timedelta(microseconds=1)
+_STATUSES = ("initContainerStatuses", "containerStatuses")
+
+
+def sharpen_body(body: Any, bound: float | None) -> None:
+    """:func:`sharpen_stamps` for a decoded body: one object, or a list's ``items``."""
+    if not isinstance(body, dict):
+        return
+    items = body.get("items")
+    if isinstance(items, list) and "metadata" in body and "status" not in body:
+        for item in items:
+            sharpen_stamps(item, bound)
+        return
+    sharpen_stamps(body, bound)
+
+
+def sharpen_stamps(obj: Any, bound: float | None) -> None:
+    """Rewrite ``obj``'s whole-second window stamps, in place, to the latest moment they
+    can stand for; ``bound``: epoch seconds by which the object was delivered, if known."""
+    for holder, key in _stamps(obj):
+        value = holder[key]
+        if _whole_second(value):
+            holder[key] = _sharpened(value, bound)
+
+
+def carry_stamps(old: Any, new: Any) -> None:
+    """Keep in ``new`` the earlier bound ``old`` had for the same stamp: the change is
+    as old as the first version of the object that carried it."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return
+    before = {path: holder[key] for path, (holder, key) in _by_path(old)}
+    if not before:
+        return
+    for path, (holder, key) in _by_path(new):
+        earlier = before.get(path)
+        value = holder[key]
+        if (
+            isinstance(earlier, str)
+            and isinstance(value, str)
+            and len(earlier) == len(value) == 27
+            and earlier[:19] == value[:19]
+            and earlier < value
+        ):
+            holder[key] = earlier
+
+
+def _whole_second(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 20 and value[4::3] == "--T::Z"
+
+
+def _sharpened(stamp: str, bound: float | None) -> str:
+    """``stamp`` (``YYYY-MM-DDTHH:MM:SSZ``) as the latest moment it can stand for."""
+    try:
+        start = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp  # the rules say what is wrong with it
+    latest = start + _END_OF_SECOND
+    if bound is not None:
+        delivered = datetime.fromtimestamp(bound, UTC)
+        latest = max(start, min(latest, delivered))
+    return latest.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _stamps(obj: Any) -> Iterator[tuple[MutableMapping[str, Any], str]]:
+    for _, found in _by_path(obj):
+        yield found
+
+
+def _by_path(obj: Any) -> Iterator[tuple[tuple[str, ...], tuple[MutableMapping[str, Any], str]]]:
+    """Each window stamp of ``obj`` with a path that names it across versions."""
+    status = obj.get("status") if isinstance(obj, dict) else None
+    if not isinstance(status, dict):
+        return
+    for cond in _dicts(status.get("conditions")):
+        if "lastTransitionTime" in cond:
+            yield ("condition", str(cond.get("type"))), (cond, "lastTransitionTime")
+    for field in _STATUSES:
+        for container in _dicts(status.get(field)):
+            state = container.get("state")
+            running = state.get("running") if isinstance(state, dict) else None
+            if isinstance(running, dict) and "startedAt" in running:
+                path = (field, str(container.get("name")))
+                yield path, (running, "startedAt")
+
+
+def _dicts(value: Any) -> Iterator[Obj]:
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                yield item
