@@ -12,7 +12,13 @@ from typing import Any
 from airflow_sts_provider import names
 
 #: The sensors' arguments that must be a real bool (a string would be truthy).
-SENSOR_FLAGS = ("fail_fast", "deferrable", "require_updated_on_delete", "share_watches")
+SENSOR_FLAGS = (
+    "fail_fast",
+    "deferrable",
+    "require_updated_on_delete",
+    "share_watches",
+    "end_from_trigger",
+)
 GRACE_ARGUMENTS = (
     "restart_window_seconds",
     "image_pull_grace_seconds",

@@ -107,6 +107,12 @@ class WorkloadRunningSensor(BaseSensorOperator):
         deferred sensors of this kind, connection and namespace where the triggerer can
         (Airflow >= 3.3; README "Many deferred sensors: shared watches"); ``False``
         keeps this sensor's own watches (the workload by name, its pods by selector).
+    :param end_from_trigger: deferred, a READY verdict ends the task in the triggerer
+        (the verdict still its XCom, the summary in its log, callbacks as usual) instead
+        of starting a task process only to return it; where that would change what a
+        user sees (``outlets``, ``post_execute``, ``do_xcom_push=False``, a subclass's
+        own ``execute_complete``) the task resumes on a worker as before, and so do
+        FAILED and timeout (a failure must not be retried). ``False``: always resume.
 
     Every other argument is :class:`BaseSensorOperator`'s; ``mode`` defaults to
     ``"reschedule"`` so no worker slot is held while waiting, and ``timeout`` to one
@@ -143,6 +149,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         require_updated_on_delete: bool = False,
         not_found_grace_seconds: float = 300.0,
         share_watches: bool = True,
+        end_from_trigger: bool = True,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("mode", "reschedule")
@@ -164,6 +171,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         self.require_updated_on_delete = require_updated_on_delete
         self.not_found_grace_seconds = not_found_grace_seconds
         self.share_watches = share_watches
+        self.end_from_trigger = end_from_trigger
         self._poking_since: float | None = None
         #: Pokes this instance made; rescheduled, each poke is a new instance.
         self._pokes = 0
@@ -416,7 +424,33 @@ class WorkloadRunningSensor(BaseSensorOperator):
             "first_verdict": _summary(first),
             "not_found_grace_seconds": float(self.not_found_grace_seconds),
             "share_watches": self.share_watches,
+            "end_from_trigger": self._ends_in_triggerer(),
         }
+
+    def _mapped_over(self) -> bool:
+        """Whether a downstream task maps over this one's output (only in a DAG)."""
+        try:
+            return next(self.iter_mapped_dependants(), None) is not None
+        except RuntimeError:  # "not attached to a Dag": nothing downstream at all
+            return False
+
+    def _ends_in_triggerer(self) -> bool:
+        """Whether a READY may end the task in the triggerer with nothing a user sees changed.
+
+        The trigger pushes the verdict as a worker would and Airflow sends the callbacks,
+        but no asset event for ``outlets`` is emitted, no ``post_execute`` and no
+        overridden completion runs, and a return value to map over is not announced.
+        """
+        return (
+            bool(self.end_from_trigger)
+            and bool(self.do_xcom_push)
+            and not self.multiple_outputs
+            and not self._mapped_over()
+            and not self.outlets
+            and self._post_execute_hook is None
+            and type(self).post_execute is BaseSensorOperator.post_execute
+            and type(self).execute_complete is WorkloadRunningSensor.execute_complete
+        )
 
 
 def _summary(verdict: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator, Collection, Hashable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.triggers.base import TriggerEvent
+from airflow.triggers.base import TaskSuccessEvent, TriggerEvent
 
 try:  # Airflow >= 3.0: an event trigger may share one stream (>= 3.3) or watch an asset
     from airflow.triggers.base import BaseEventTrigger as _TriggerBase
@@ -154,6 +154,10 @@ class WorkloadRunningTrigger(_TriggerBase):
     :param connection_extras: deprecated, for triggers deferred by 0.1: extras in clear.
         Never sent any more; the triggerer resolves ``kubernetes_conn_id`` itself.
     :param config_dict: deprecated likewise (a kubeconfig in clear in the metadata DB).
+    :param end_from_trigger: a ``success`` ends the task from the triggerer
+        (``TaskSuccessEvent``, the verdict as its ``return_value`` XCom) instead of
+        resuming it on a worker; the sensor sets it only where nothing a user sees
+        changes (``WorkloadRunningSensor(end_from_trigger=...)``).
     """
 
     #: The kinds-table row it serves; a resource trigger sets its own per instance.
@@ -185,6 +189,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         share_watches: bool = True,
         connection_extras: dict[str, Any] | None = None,
         config_dict: dict[str, Any] | None = None,
+        end_from_trigger: bool = False,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.name = name
@@ -201,6 +206,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         self.first_verdict = first_verdict
         self.not_found_grace_seconds = not_found_grace_seconds
         self.share_watches = share_watches
+        self.end_from_trigger = end_from_trigger
         self._started = time.monotonic()
         self.connection_extras = connection_extras
         self.config_dict = config_dict
@@ -233,6 +239,8 @@ class WorkloadRunningTrigger(_TriggerBase):
             kwargs["timeout_seconds"] = self.timeout_seconds
         if not self.share_watches:  # only when off: a default trigger serializes as before
             kwargs["share_watches"] = False
+        if self.end_from_trigger:  # only when on, likewise
+            kwargs["end_from_trigger"] = True
         for legacy in ("connection_extras", "config_dict"):
             if getattr(self, legacy) is not None:
                 kwargs[legacy] = getattr(self, legacy)
@@ -316,7 +324,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         feed = shared.Feed(self, kind_of(self.kind), shared_stream)
         try:
             while True:
-                yield TriggerEvent(await self._shared_wait(feed))  # type: ignore[no-untyped-call]
+                yield await self._event_for(await self._shared_wait(feed))
                 if self.fires_once:
                     return
         finally:
@@ -360,7 +368,7 @@ class WorkloadRunningTrigger(_TriggerBase):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Watch and judge until there is an answer; yield it (the one event, if ``fires_once``)."""
         while True:
-            yield TriggerEvent(await self._wait())  # type: ignore[no-untyped-call]
+            yield await self._event_for(await self._wait())
             if self.fires_once:
                 return
 
@@ -637,12 +645,48 @@ class WorkloadRunningTrigger(_TriggerBase):
         where_ = f"{self.kind} {self.namespace}/{self.name}"
         return self._event("timeout", f"Sensor has timed out: {where_} still {state}: {reason}")
 
+    async def _event_for(self, payload: dict[str, Any]) -> TriggerEvent:
+        """The event for ``payload``: a READY ends the task here when the sensor allows it
+        (``end_from_trigger``); anything else resumes the task on a worker, which raises
+        it as before.
+
+        Only a triggerer ends a task: it gives the trigger its ``task_instance``
+        (``dag.test()`` runs the trigger in line without one, and resumes the task with
+        the payload). The verdict is pushed first, through the Task SDK as a worker
+        pushes a return value: Airflow 3.3's own ``TaskSuccessEvent(xcoms=...)`` stores it
+        encoded once more, and a downstream ``xcom_pull`` would get a JSON string.
+        """
+        ti = getattr(self, "task_instance", None)
+        if not (self.end_from_trigger and ti is not None and payload.get("status") == "success"):
+            return TriggerEvent(payload)  # type: ignore[no-untyped-call]
+        try:
+            await _push_return_value(ti, payload.get("verdict"))
+        except Exception as exc:  # the worker pushes it then, as without end_from_trigger
+            self.log.warning("Verdict not handed over from the triggerer (%s); resuming", exc)
+            return TriggerEvent(payload)  # type: ignore[no-untyped-call]
+        self.log.info("%s", payload.get("message") or "ready")
+        return TaskSuccessEvent()
+
     def _event(self, status: str, message: str) -> dict[str, Any]:
         return {
             "status": status,
             "verdict": self._last.to_dict() if self._last else None,
             "message": cut(message, MESSAGE_IN_EVENT),
         }
+
+
+async def _push_return_value(ti: Any, verdict: Any) -> None:
+    """The task's ``return_value`` XCom, set as the Task SDK sets a worker's."""
+    from airflow.sdk.execution_time.xcom import XCom
+
+    await XCom.aset(
+        key="return_value",
+        value=verdict,
+        dag_id=ti.dag_id,
+        task_id=ti.task_id,
+        run_id=ti.run_id,
+        map_index=ti.map_index,
+    )
 
 
 def trigger_for(kind: str, **kwargs: Any) -> WorkloadRunningTrigger:

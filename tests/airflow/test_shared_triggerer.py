@@ -8,6 +8,7 @@ and the API server counts what they hold open.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -98,3 +99,26 @@ def test_deferred_sensors_share_one_watch_per_resource_in_the_triggerer(
     workload_watches = [p for p in spy.watches if "/statefulsets?" in p]
     assert workload_watches
     assert not any("fieldSelector" in p for p in workload_watches)  # namespace-wide: shared
+    # Each READY ended its task in the triggerer: the verdict still the task's XCom, as
+    # a worker pushes it (``consume`` reads it), and no task process started to return it.
+    consumed = airflow.query(
+        "SELECT value FROM xcom WHERE dag_id = 'shared_deferred' AND task_id = 'consume'"
+    )
+    assert [json.loads(value) for (value,) in consumed] == [[f"{n}: ready" for n in NAMES]]
+    processes = [
+        line
+        for line in airflow.log_of("scheduler").splitlines()
+        if "Worker startup parse complete" in line
+    ]
+    tries = airflow.query(
+        "SELECT task_id, try_number FROM task_instance WHERE dag_id = 'shared_deferred'"
+    )
+    for name in NAMES:
+        started = sum(f"task_id=wait_{name} " in line for line in processes)
+        assert started == 1, (name, tries, trigger_logs(airflow, f"wait_{name}"))
+
+
+def trigger_logs(airflow: AirflowServices, task_id: str) -> list[str]:
+    """What the trigger of ``task_id`` logged (its task's ``*.trigger.*`` log files)."""
+    files = sorted((airflow.home / "logs").glob(f"dag_id=*/run_id=*/task_id={task_id}/*trigger*"))
+    return [line[-300:] for path in files for line in path.read_text().splitlines()]

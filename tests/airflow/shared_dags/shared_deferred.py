@@ -1,13 +1,15 @@
 """Three deferrable StatefulSet sensors in one namespace, for the real triggerer.
 
 Used only by ``tests/airflow/test_shared_triggerer.py``: their triggers share one
-list+watch per resource in the triggerer; ``consume`` runs once all three are up.
+list+watch per resource in the triggerer, and each READY ends its task there
+(``end_from_trigger``); ``consume`` runs once all three are up, on their verdicts.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import datetime
+from typing import Any
 
 from airflow.sdk import dag, task
 
@@ -33,8 +35,10 @@ def shared_deferred() -> None:
     ]
 
     @task
-    def consume() -> str:
-        return "all up"
+    def consume(ti: Any = None) -> list[str]:
+        """The verdicts the sensors handed over (ended in the triggerer: pushed by it)."""
+        reports = [ti.xcom_pull(task_ids=f"wait_{name}") for name in NAMES]
+        return [f"{report['name']}: {report['state']}" for report in reports]
 
     waits >> consume()
 
