@@ -102,14 +102,18 @@ def _by_path(obj: Any) -> Iterator[tuple[tuple[str, ...], tuple[MutableMapping[s
         return
     for cond in _dicts(status.get("conditions")):
         if "lastTransitionTime" in cond:
-            yield ("condition", str(cond.get("type"))), (cond, "lastTransitionTime")
+            # The status is part of the key: False then True within one second are two
+            # transitions with one stamp, and the True one must not take the False's bound.
+            path = ("condition", str(cond.get("type")), str(cond.get("status")))
+            yield path, (cond, "lastTransitionTime")
     for field in _STATUSES:
         for container in _dicts(status.get(field)):
             state = container.get("state")
             running = state.get("running") if isinstance(state, dict) else None
             if isinstance(running, dict) and "startedAt" in running:
-                path = (field, str(container.get("name")))
-                yield path, (running, "startedAt")
+                # Likewise a restart within the second: a new run, a new container.
+                run = (str(container.get("restartCount")), str(container.get("containerID")))
+                yield (field, str(container.get("name")), *run), (running, "startedAt")
 
 
 def _dicts(value: Any) -> Iterator[Obj]:

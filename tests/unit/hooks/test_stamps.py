@@ -125,6 +125,24 @@ def test_a_newer_version_keeps_the_earliest_bound_of_the_same_stamp(
     assert ready_at(after) == kept
 
 
+def test_a_condition_that_flips_within_one_second_takes_its_own_bound() -> None:
+    before = pod(f"{AT_5}.200000Z")
+    before["status"]["conditions"][0]["status"] = "False"  # created unready at :05.2
+    after = pod(f"{AT_5}.900000Z")  # Ready at :05.x, delivered by :05.9
+    carry_stamps(before, after)
+    assert ready_at(after) == f"{AT_5}.900000Z"
+
+
+def test_a_container_restarted_within_one_second_takes_its_own_bound() -> None:
+    before = pod(AT_5 + "Z", started_at=f"{AT_5}.100000Z")
+    after = pod(AT_5 + "Z", started_at=f"{AT_5}.800000Z")
+    after["status"]["containerStatuses"][0]["restartCount"] = 1
+    carry_stamps(before, after)
+    assert after["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] == (
+        f"{AT_5}.800000Z"
+    )
+
+
 def test_carrying_from_nothing_or_to_a_deleted_object_is_nothing() -> None:
     obj = pod("2026-12-07T10:00:05.300000Z")
     carry_stamps(None, obj)
