@@ -26,6 +26,7 @@ the same loop; ``share_watches=False`` keeps a trigger on its own watches.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import time
@@ -320,6 +321,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         self, shared_stream: AsyncIterator[Any]
     ) -> AsyncIterator[TriggerEvent]:
         """This trigger's event(s) from the shared picture, judged by the same loop as ``run``."""
+        self._prepare_handover()
         await load_hooks()
         feed = shared.Feed(self, kind_of(self.kind), shared_stream)
         try:
@@ -367,6 +369,7 @@ class WorkloadRunningTrigger(_TriggerBase):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Watch and judge until there is an answer; yield it (the one event, if ``fires_once``)."""
+        self._prepare_handover()
         while True:
             yield await self._event_for(await self._wait())
             if self.fires_once:
@@ -645,6 +648,17 @@ class WorkloadRunningTrigger(_TriggerBase):
         where_ = f"{self.kind} {self.namespace}/{self.name}"
         return self._event("timeout", f"Sensor has timed out: {where_} still {state}: {reason}")
 
+    def _prepare_handover(self) -> None:
+        """Before the first READY that ends a task here: one XCom read in the background,
+        once per triggerer process. The triggerer builds its in-process execution API on
+        the first request a trigger makes (the first gate fired 5.8 s late in
+        ``bench_latency``); with connections from the environment that request would be
+        the verdict's push, at the window's end."""
+        ti = getattr(self, "task_instance", None)
+        if not self.end_from_trigger or ti is None or _HANDOVER_READY:
+            return
+        _HANDOVER_READY.append(asyncio.ensure_future(_read_return_value(ti)))
+
     async def _event_for(self, payload: dict[str, Any]) -> TriggerEvent:
         """The event for ``payload``: a READY ends the task here when the sensor allows it
         (``end_from_trigger``); anything else resumes the task on a worker, which raises
@@ -673,6 +687,24 @@ class WorkloadRunningTrigger(_TriggerBase):
             "verdict": self._last.to_dict() if self._last else None,
             "message": cut(message, MESSAGE_IN_EVENT),
         }
+
+
+#: The background read that readies the triggerer for a task's end (``_prepare_handover``).
+_HANDOVER_READY: list[asyncio.Future[Any]] = []
+
+
+async def _read_return_value(ti: Any) -> None:
+    """Read the task's ``return_value`` XCom (none yet); best effort, any error ignored."""
+    from airflow.sdk.execution_time.xcom import XCom
+
+    with contextlib.suppress(Exception):
+        await XCom.aget_one(
+            key="return_value",
+            dag_id=ti.dag_id,
+            task_id=ti.task_id,
+            run_id=ti.run_id,
+            map_index=ti.map_index,
+        )
 
 
 async def _push_return_value(ti: Any, verdict: Any) -> None:

@@ -132,3 +132,26 @@ def test_the_event_a_trigger_fires(  # noqa: PLR0917 - one argument per column
     else:
         assert not isinstance(event, TaskSuccessEvent)
         assert event.payload == payload
+
+
+def test_the_first_trigger_that_may_end_a_task_readies_the_triggerer_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[Any] = []
+
+    async def read(ti: Any) -> None:
+        reads.append(ti)
+
+    monkeypatch.setattr(trigger_base, "_read_return_value", read)
+    monkeypatch.setattr(trigger_base, "_HANDOVER_READY", [])
+
+    async def triggers_start() -> None:
+        for ends, ti in [(False, TI), (True, None), (True, TI), (True, TI)]:
+            trigger = StatefulSetRunningTrigger(name="web", namespace="shop", end_from_trigger=ends)
+            if ti is not None:
+                trigger.task_instance = ti  # type: ignore[assignment]
+            trigger._prepare_handover()
+        await asyncio.gather(*trigger_base._HANDOVER_READY)
+
+    asyncio.run(triggers_start())
+    assert reads == [TI]  # not without end_from_trigger, not outside a triggerer, once
