@@ -376,13 +376,7 @@ class WorkloadHook(_Settings, KubernetesHook):
 
     def _connection_kubeconfig(self) -> Any:
         """The connection's inline ``kube_config`` as a dict, for masking (never logged)."""
-        value = self._get_field("kube_config")  # type: ignore[no-untyped-call]
-        if isinstance(value, str):
-            try:
-                return yaml.safe_load(value)
-            except yaml.YAMLError:
-                return None
-        return value
+        return _as_kubeconfig(self._get_field("kube_config"))  # type: ignore[no-untyped-call]
 
     def _now(self, clock: ServerClock) -> datetime:
         self.last_stats.server_time = clock.has_server_time
@@ -567,7 +561,10 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         flag = await self._get_field("disable_verify_ssl")  # type: ignore[no-untyped-call]
         if _truthy(flag) and self.client_configuration is not None:
             self.client_configuration.verify_ssl = False
-        await amask(configuration_secrets(self.client_configuration))
+        secrets = configuration_secrets(self.client_configuration)
+        inline = await self._get_field("kube_config")  # type: ignore[no-untyped-call]
+        secrets += kubeconfig_secrets(_as_kubeconfig(inline))  # its client key, as a worker
+        await amask(secrets)
 
     async def _load_config_file(self, path: str) -> None:
         """The kubeconfig file the worker used, read where the triggerer runs."""
@@ -795,6 +792,16 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
             has_continue="continue" in params,
             headers=response.headers,
         )
+
+
+def _as_kubeconfig(value: Any) -> Any:
+    """A connection's inline ``kube_config`` (object or YAML/JSON string) as a dict."""
+    if isinstance(value, str):
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return None
+    return value
 
 
 def _decode(request: Request, data: bytes, delivered_by: float | None) -> Obj:
