@@ -47,17 +47,16 @@ from airflow_sts_provider.exceptions import (
     TransientKubernetesError,
     UnservedKindError,
 )
-from airflow_sts_provider.hooks.reads import Picture, Watch
-from airflow_sts_provider.hooks.wire import error_for_status, event_object
 from airflow_sts_provider.kinds import KINDS, Kind, import_class, kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
 from airflow_sts_provider.readiness.verdict import cut
 from airflow_sts_provider.reporting import MESSAGE_IN_EVENT, failure_message, summary_line, where
-from airflow_sts_provider.triggers import shared
 from airflow_sts_provider.triggers.loading import load_hooks
 
 if TYPE_CHECKING:  # imported off the event loop, by load_hooks()
+    from airflow_sts_provider.hooks.reads import Picture, Watch
     from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
+    from airflow_sts_provider.triggers import shared
 
 __all__ = ["SHARED_STREAMS", "WorkloadRunningTrigger", "seconds_until_change", "trigger_for"]
 
@@ -309,6 +308,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         trigger = cls(**kwargs)
         await load_hooks()
         from airflow_sts_provider.hooks.informer import InformerHook
+        from airflow_sts_provider.triggers import shared
 
         hook = InformerHook(**trigger.hook_kwargs())
         stream = shared.informer(
@@ -323,6 +323,8 @@ class WorkloadRunningTrigger(_TriggerBase):
         """This trigger's event(s) from the shared picture, judged by the same loop as ``run``."""
         self._prepare_handover()
         await load_hooks()
+        from airflow_sts_provider.triggers import shared
+
         feed = shared.Feed(self, kind_of(self.kind), shared_stream)
         try:
             while True:
@@ -334,6 +336,8 @@ class WorkloadRunningTrigger(_TriggerBase):
 
     async def _shared_wait(self, feed: shared.Feed) -> dict[str, Any]:
         """:meth:`_wait` over the shared store; a stream that failed for good: watch alone."""
+        from airflow_sts_provider.triggers import shared  # loaded by load_hooks()
+
         try:
             while True:
                 if not await feed.synced(self._bounded(self.check_interval)):
@@ -352,6 +356,8 @@ class WorkloadRunningTrigger(_TriggerBase):
 
     async def _shared_cycle(self, feed: shared.Feed) -> dict[str, Any]:
         """:meth:`_cycle` from the store: wait for the workload, then judge until decided."""
+        from airflow_sts_provider.triggers import shared  # loaded by load_hooks()
+
         picture = feed.picture()
         hook = feed.hook
         if picture.workload is not None:
@@ -565,6 +571,8 @@ class WorkloadRunningTrigger(_TriggerBase):
     @staticmethod
     def _take(watch: Watch, event: dict[str, Any], queue: asyncio.Queue[_Item]) -> str | None:
         """Queue one watch event; the version it carries (bookmarks too), if any."""
+        from airflow_sts_provider.hooks.wire import error_for_status, event_object
+
         event_type = str(event.get("type") or "")
         obj = event_object(watch.request, event)
         if event_type == "ERROR":

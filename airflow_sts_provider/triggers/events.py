@@ -46,7 +46,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.triggers.base import BaseEventTrigger
 
 from airflow_sts_provider.exceptions import AssetWatcherError
-from airflow_sts_provider.hooks.reads import Picture
 from airflow_sts_provider.readiness import State, Verdict
 from airflow_sts_provider.reporting import failure_message, where
 from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
@@ -57,6 +56,7 @@ from airflow_sts_provider.triggers.resource import ResourceRunningTrigger
 from airflow_sts_provider.triggers.statefulset import StatefulSetRunningTrigger
 
 if TYPE_CHECKING:  # imported off the event loop (triggers/loading.py)
+    from airflow_sts_provider.hooks.reads import Picture
     from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 
 __all__ = [

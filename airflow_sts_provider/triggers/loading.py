@@ -4,7 +4,8 @@ The triggerer imports a trigger's class on its event loop when the trigger first
 arrives (``TriggerRunner.get_trigger_by_classpath``). The hooks pull in the cncf
 provider's hook, ``kubernetes``, ``kubernetes_asyncio`` and ``aiohttp`` (~0.8 s on a
 quiet machine, seconds on a loaded one): done there, every other trigger of the
-triggerer waits that long. So the trigger modules import no hook at module level,
+triggerer waits that long. So the trigger modules import no hook at module level (nor
+the reads and the shared informer, ~45 ms of our own),
 and a trigger's first step loads them in a thread: module code gives up the GIL every
 switch interval, so the loop runs meanwhile.
 """
@@ -19,7 +20,11 @@ import threading
 __all__ = ["load_hooks"]
 
 #: What the triggers need before they make a hook.
-_MODULES = ("airflow_sts_provider.hooks.workload", "airflow_sts_provider.hooks.informer")
+_MODULES = (
+    "airflow_sts_provider.hooks.workload",
+    "airflow_sts_provider.hooks.informer",
+    "airflow_sts_provider.triggers.shared",
+)
 #: What Airflow imports on first use of a connection in async code (its task SDK's
 #: supervisor, ~40 ms): loaded here too where this Airflow has it.
 _AIRFLOW_FIRST_USE = ("airflow.sdk.execution_time.supervisor",)
