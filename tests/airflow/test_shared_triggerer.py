@@ -86,11 +86,12 @@ def test_deferred_sensors_share_one_watch_per_resource_in_the_triggerer(
         return all(found.get(f"wait_{name}") == "deferred" for name in NAMES)
 
     wait_until("the three sensors to be deferred", all_deferred, STARTUP)
-    wait_until(
-        "the triggerer's shared watches",
-        lambda: cluster.stats()["watches_open_by_resource"].get("statefulsets", 0) >= 1,
-        60,
-    )
+
+    def both_watching() -> bool:  # the informer opens them one after the other
+        opened = cluster.stats()["watches_open_by_resource"]
+        return bool(opened.get("statefulsets") and opened.get("pods"))
+
+    wait_until("the triggerer's shared watches", both_watching, 60)
     held = cluster.stats()["watches_open_by_resource"]
     wait_until("every task to succeed", lambda: set(states(airflow).values()) == {"success"}, 300)
     assert held == {"pods": 1, "statefulsets": 1}  # three triggers, one watch per resource
