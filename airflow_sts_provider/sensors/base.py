@@ -110,7 +110,8 @@ class WorkloadRunningSensor(BaseSensorOperator):
     :param end_from_trigger: deferred, a READY verdict ends the task in the triggerer
         (the verdict still its XCom, the summary in its log, callbacks as usual) instead
         of starting a task process only to return it; where that would change what a
-        user sees (``outlets``, ``post_execute``, ``do_xcom_push=False``, a subclass's
+        user sees (``outlets``, ``post_execute``, ``do_xcom_push=False``,
+        ``multiple_outputs``, a downstream task mapping over the output, a subclass's
         own ``execute_complete``) the task resumes on a worker as before, and so do
         FAILED and timeout (a failure must not be retried). ``False``: always resume.
 
