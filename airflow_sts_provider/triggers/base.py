@@ -706,27 +706,25 @@ async def _read_return_value(ti: Any) -> None:
     from airflow.sdk.execution_time.xcom import XCom
 
     with contextlib.suppress(Exception):
-        await XCom.aget_one(
-            key="return_value",
-            dag_id=ti.dag_id,
-            task_id=ti.task_id,
-            run_id=ti.run_id,
-            map_index=ti.map_index,
-        )
+        await XCom.aget_one(**_return_value_of(ti))
 
 
 async def _push_return_value(ti: Any, verdict: Any) -> None:
     """The task's ``return_value`` XCom, set as the Task SDK sets a worker's."""
     from airflow.sdk.execution_time.xcom import XCom
 
-    await XCom.aset(
-        key="return_value",
-        value=verdict,
-        dag_id=ti.dag_id,
-        task_id=ti.task_id,
-        run_id=ti.run_id,
-        map_index=ti.map_index,
-    )
+    await XCom.aset(value=verdict, **_return_value_of(ti))
+
+
+def _return_value_of(ti: Any) -> dict[str, Any]:
+    """Where a task instance's ``return_value`` XCom lives."""
+    return {
+        "key": "return_value",
+        "dag_id": ti.dag_id,
+        "task_id": ti.task_id,
+        "run_id": ti.run_id,
+        "map_index": ti.map_index,
+    }
 
 
 def trigger_for(kind: str, **kwargs: Any) -> WorkloadRunningTrigger:
