@@ -85,7 +85,7 @@ class ServerClock:
             self._narrow(low, high, at)
 
     def _narrow(self, low: float, high: float | None, at: float) -> None:
-        lo, hi = self._bound(self._lo, at, -1), self._bound(self._hi, at, 1)
+        lo, hi = self._bounds(at)
         if lo is None or low > lo:
             self._lo, lo = (low, at), low
         if high is not None and (hi is None or high < hi):
@@ -93,6 +93,10 @@ class ServerClock:
         if hi is not None and hi < lo:  # crossed: the server's clock moved; start over
             self._lo = (low, at)
             self._hi = None if high is None else (high, at)
+
+    def _bounds(self, at: float) -> tuple[float | None, float | None]:
+        """Both bounds on the offset at monotonic ``at``, each widened since it was learned."""
+        return self._bound(self._lo, at, -1), self._bound(self._hi, at, 1)
 
     @staticmethod
     def _bound(bound: tuple[float, float] | None, at: float, sign: int) -> float | None:
@@ -122,7 +126,7 @@ class ServerClock:
     def gap(self) -> float:
         """Seconds between the bounds now: how late a window's end may be seen."""
         at = self._monotonic()
-        lo, hi = self._bound(self._lo, at, -1), self._bound(self._hi, at, 1)
+        lo, hi = self._bounds(at)
         return float("inf") if lo is None or hi is None else hi - lo
 
     @property
@@ -158,7 +162,7 @@ class ServerClock:
     def _until_tick(self) -> float | None:
         """Seconds until the midpoint estimate crosses a whole second; None once tight."""
         at = self._monotonic()
-        lo, hi = self._bound(self._lo, at, -1), self._bound(self._hi, at, 1)
+        lo, hi = self._bounds(at)
         if lo is not None and hi is not None and hi - lo <= TUNED_SECONDS:
             return None
         if lo is None:
