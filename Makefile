@@ -1,5 +1,6 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-# Both create the virtualenv and install the package on first use.
+# Both create the virtualenv and install the provider and its test cluster (test-cluster/,
+# the `kube-test-cluster` distribution) from this checkout on first use.
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
@@ -16,15 +17,16 @@ help:
 	@echo "make demo              run the example DAG against the embedded test cluster"
 	@echo "make test              lint (ruff, mypy) and the whole test suite"
 	@echo "make test-unit         the rules, hooks and sensor logic: no cluster, no Airflow DB"
-	@echo "make test-integration  the test cluster, and the hooks and triggers over real HTTPS"
+	@echo "make test-integration  the test cluster (test-cluster/), the hooks and triggers over real HTTPS"
 	@echo "make test-airflow      DAG runs in a real Airflow (dag.test, reschedule, deferral)"
 	@echo "make bench             rule, poke and many-waits benchmarks (benchmarks/RESULTS.md)"
-	@echo "make dist              build the sdist and the wheel into dist/"
+	@echo "make dist              build the sdists and wheels (provider, test cluster) into dist/"
 
-$(STAMP): pyproject.toml
+# One pip call, so the provider's `testing` extra (kube-test-cluster) resolves to ./test-cluster.
+$(STAMP): pyproject.toml test-cluster/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e ./test-cluster -e '.[test]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -41,7 +43,7 @@ test-unit: $(STAMP)
 	$(PYTEST) tests/unit
 
 test-integration: $(STAMP)
-	$(PYTEST) tests/integration
+	$(PYTEST) tests/integration test-cluster/tests
 
 test-airflow: $(STAMP)
 	$(PYTEST) tests/airflow
@@ -58,7 +60,9 @@ dist: $(STAMP)
 	$(BIN)/python -m pip install --quiet build
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m build --outdir dist test-cluster
 	@ls -1 dist
 
 clean:
 	rm -rf $(VENV) dist build .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf test-cluster/build test-cluster/*.egg-info

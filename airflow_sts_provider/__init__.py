@@ -13,9 +13,9 @@ __version__ = "0.1.0"
 
 #: The project's home; ``[project.urls]`` in pyproject.toml says the same (a test checks).
 HOMEPAGE: Final = "https://github.com/airflow-sts-provider/airflow-sts-provider"
-#: What the Providers page of the Airflow UI links to: the README. Airflow >= 3.2 reads
+#: What the Providers page of the Airflow UI links to: the docs index. Airflow >= 3.2 reads
 #: it from the distribution's ``Project-URL: Documentation``, older ones from here.
-DOCUMENTATION_URL: Final = f"{HOMEPAGE}#readme"
+DOCUMENTATION_URL: Final = f"{HOMEPAGE}/tree/main/docs"
 
 
 def get_provider_info() -> dict[str, Any]:

@@ -6,7 +6,7 @@ near 4. It used to be a test; under two busy loops its ratio moved from ~4.4 to
 6.4-6.8 (wall and CPU alike: the control plane's threads do more passes when the
 wall clock stretches), so it is measured here instead. The work that did grow with
 the pods before (deep copies, sorting) is counted in
-``tests/integration/cluster/test_scale.py``.
+``test-cluster/tests/kube_test_cluster_tests/test_scale.py``.
 
     python benchmarks/bench_bringup.py [--small 1000] [--large 4000]
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 
 
 def bring_up(replicas: int) -> tuple[float, float]:

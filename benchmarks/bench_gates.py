@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster  # noqa: E402
+from kube_test_cluster.cluster import EmulatedCluster  # noqa: E402
 from tests.airflow.services import AirflowServices, wait_until  # noqa: E402
 
 RACE = "but the task instance's state attribute is queued"

@@ -83,8 +83,8 @@ import psutil  # type: ignore[import-untyped]
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster  # noqa: E402
-from airflow_sts_provider.testing.registry.store import Change, Obj, Store  # noqa: E402
+from kube_test_cluster.cluster import EmulatedCluster  # noqa: E402
+from kube_test_cluster.registry.store import Change, Obj, Store  # noqa: E402
 from tests.airflow.services import AirflowServices, wait_until  # noqa: E402
 
 MODES = ("deferrable", "reschedule", "event")

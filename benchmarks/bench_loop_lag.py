@@ -50,7 +50,7 @@ _SERVER = textwrap.dedent(
     """
     import sys, time
     from benchmarks.bench_scale import statefulset_manifest
-    from airflow_sts_provider.testing.cluster import EmulatedCluster
+    from kube_test_cluster.cluster import EmulatedCluster
     workloads, replicas = int(sys.argv[1]), int(sys.argv[2])
     with EmulatedCluster() as cluster:
         for i in range(workloads):

@@ -1,7 +1,7 @@
 """Cost of one poke against its floor: the same HTTP reads, bytes only, and model objects.
 
 One StatefulSet ``big`` of N ready pods on the test cluster, served over real HTTPS
-by a separate process (``python -m airflow_sts_provider.testing serve``), as a real
+by a separate process (``python -m kube_test_cluster serve``), as a real
 API server is: the client and the server do not share a GIL. In one client process,
 taking turns run by run, best of ``--repeat``:
 
@@ -66,7 +66,7 @@ def served(pods: int) -> Iterator[Path]:
         command = [
             sys.executable,
             "-m",
-            "airflow_sts_provider.testing",
+            "kube_test_cluster",
             "serve",
             "--scenario",
             NAME,

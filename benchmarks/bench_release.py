@@ -39,7 +39,7 @@ from airflow_sts_provider.hooks import reads, workload
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook, WorkloadHook
 from airflow_sts_provider.kinds import WORKLOAD_KINDS
 from airflow_sts_provider.readiness import ReadinessPolicy, State
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 
 SELECTOR = "app.kubernetes.io/instance=shop"
 NAMESPACE = "shop"

@@ -158,8 +158,8 @@ def workload_names(n: int, namespaces: int) -> list[tuple[str, str]]:
 
 def statefulset_manifest(namespace: str, name: str, replicas: int) -> dict[str, Any]:
     """A small Parallel StatefulSet whose pods turn Ready about a second after creation."""
-    from airflow_sts_provider.testing.nodes.behaviour import ANNOTATION
-    from airflow_sts_provider.testing.scenarios import IMAGE, statefulset
+    from kube_test_cluster.machinery.behaviour import ANNOTATION
+    from kube_test_cluster.scenarios import IMAGE, statefulset
 
     container = {
         "name": "app",
@@ -454,7 +454,7 @@ def scratch_dir() -> Iterator[Path]:
 @contextlib.contextmanager
 def cluster_watch_poll(seconds: float | None) -> Iterator[None]:
     """Set the test cluster's watch hang-up check interval for one run (in this process)."""
-    from airflow_sts_provider.testing.registry import watch
+    from kube_test_cluster.registry import watch
 
     default = watch._POLL
     if seconds is not None:
@@ -467,7 +467,7 @@ def cluster_watch_poll(seconds: float | None) -> Iterator[None]:
 
 def run_scale(n: int, mode: str, options: Options | None = None) -> Result:
     """N triggers over N StatefulSets in a fresh test cluster, in ``mode`` (own or shared)."""
-    from airflow_sts_provider.testing.cluster import EmulatedCluster
+    from kube_test_cluster.cluster import EmulatedCluster
 
     opts = options or Options()
     if mode not in MODES:

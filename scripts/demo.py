@@ -1,6 +1,6 @@
 """`make demo`: the example DAG against the embedded test cluster, twice.
 
-1. Starts the test cluster (`python -m airflow_sts_provider.testing serve`) at 10x
+1. Starts the test cluster (`python -m kube_test_cluster serve`) at 10x
    speed with the `crashloop` scenario preloaded, and migrates a throwaway Airflow
    metadata DB in `.demo/airflow`.
 2. Runs `airflow dags test example_statefulset_gate`: the DAG creates the
@@ -50,7 +50,7 @@ def start_cluster(kubeconfig: Path) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-m",
-            "airflow_sts_provider.testing",
+            "kube_test_cluster",
             "serve",
             "--scenario",
             "crashloop",

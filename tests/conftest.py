@@ -4,8 +4,11 @@ Tiers, each runnable alone (``make test`` runs them all):
 
 * ``tests/unit``: the rules, the transport-free half of the hooks, the sensor's
   decisions with a stub hook. No cluster, no Airflow DB; seconds.
-* ``tests/integration``: the test cluster itself (``cluster/``: real clients and
-  kubectl against it) and the hooks and triggers over real HTTPS (``hooks/``).
+* ``tests/integration``: the hooks and triggers over real HTTPS against the test
+  cluster (``hooks/``), and the packaging of both distributions (``packaging/``).
+* ``test-cluster/tests``: the test cluster itself (its own distribution, real clients
+  and kubectl against it); the root configuration collects it too, and it runs
+  alone from ``test-cluster/`` without the provider.
 * ``tests/airflow``: DAG runs in a real Airflow (``dag.test()``, migrated DB).
 
 ``tests.airflow_env`` points ``AIRFLOW_HOME`` at a temporary directory at import

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
-from airflow_sts_provider.testing.faults import FaultDecision, Faults
+from kube_test_cluster.cluster import EmulatedCluster
+from kube_test_cluster.faults import FaultDecision, Faults
 from tests.airflow_env import EXAMPLE_DAGS, TEST_DAGS
 
 

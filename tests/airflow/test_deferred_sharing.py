@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
-from airflow_sts_provider.testing.faults import FaultDecision
 from airflow_sts_provider.triggers.shared import Store
+from kube_test_cluster.cluster import EmulatedCluster
+from kube_test_cluster.faults import FaultDecision
 from tests.airflow.runs import (
     RequestSpy,
     clock_starts_at_first_look,

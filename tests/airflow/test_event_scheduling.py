@@ -32,9 +32,9 @@ from typing import Any
 
 import pytest
 
-from airflow_sts_provider.testing import scenarios
-from airflow_sts_provider.testing.cluster import EmulatedCluster
-from airflow_sts_provider.testing.nodes.behaviour import ANNOTATION
+from kube_test_cluster import scenarios
+from kube_test_cluster.cluster import EmulatedCluster
+from kube_test_cluster.machinery.behaviour import ANNOTATION
 from tests.airflow.services import AirflowServices, wait_until
 from tests.airflow_env import EXAMPLE_DAGS
 

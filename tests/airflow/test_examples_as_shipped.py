@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 from tests.airflow.runs import DagResult, run_dag
 from tests.airflow_env import EXAMPLE_DAGS
 

@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 from tests.integration.hooks.test_secrets_at_debug import (
     client_key_pair,
     connection,

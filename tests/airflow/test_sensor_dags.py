@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 from tests.airflow.runs import (
     DagResult,
     RequestSpy,

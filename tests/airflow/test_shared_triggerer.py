@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_sts_provider.testing import scenarios
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster import scenarios
+from kube_test_cluster.cluster import EmulatedCluster
 from tests.airflow.services import AirflowServices, wait_until
 from tests.airflow.test_deferred_sharing import WatchSpy
 

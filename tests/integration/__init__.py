@@ -1,1 +1,2 @@
-"""Tests that run the test cluster: real sockets, the real kubernetes clients, kubectl."""
+"""Tests against the test cluster (real sockets, the real kubernetes clients), and the
+packaging of the provider and of the test cluster."""

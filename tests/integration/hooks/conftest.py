@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 
 
 async def advance_until_done(cluster: EmulatedCluster, task: asyncio.Future[Any]) -> None:

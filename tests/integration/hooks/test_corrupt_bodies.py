@@ -24,12 +24,12 @@ from airflow_sts_provider.hooks.wire import Request
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook, WorkloadHook
 from airflow_sts_provider.kinds import kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
-from airflow_sts_provider.testing.apiserver.faults import CORRUPTIONS, FaultDecision, Faults
-from airflow_sts_provider.testing.cluster import EmulatedCluster
 from airflow_sts_provider.triggers import shared
 from airflow_sts_provider.triggers.base import SHARED_STREAMS, WorkloadRunningTrigger
 from airflow_sts_provider.triggers.deployment import DeploymentRunningTrigger
 from airflow_sts_provider.triggers.statefulset import StatefulSetRunningTrigger
+from kube_test_cluster.apiserver.faults import CORRUPTIONS, FaultDecision, Faults
+from kube_test_cluster.cluster import EmulatedCluster
 
 CONN_ID = "sts_corrupt_test"
 CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"

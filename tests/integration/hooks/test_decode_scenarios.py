@@ -23,8 +23,8 @@ from airflow_sts_provider.hooks.events import MAX_PODS_WITH_EVENTS
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook, WorkloadHook
 from airflow_sts_provider.kinds import Kind, ResourceSpec, kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
-from airflow_sts_provider.testing import scenarios
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster import scenarios
+from kube_test_cluster.cluster import EmulatedCluster
 
 CONN = "AIRFLOW_CONN_KUBERNETES_DEFAULT"
 POLICY = ReadinessPolicy(min_stable_seconds=5)

@@ -14,13 +14,13 @@ from typing import Any, cast
 
 import pytest
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
 from airflow_sts_provider.triggers.events import (
     DaemonSetReadyEventTrigger,
     DeploymentReadyEventTrigger,
     PodReadyEventTrigger,
     ReadyEventTrigger,
 )
+from kube_test_cluster.cluster import EmulatedCluster
 
 CONN_ID = "sts_event_test"
 CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"

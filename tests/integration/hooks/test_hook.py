@@ -27,7 +27,7 @@ from airflow_sts_provider.hooks.statefulset import (
 )
 from airflow_sts_provider.kinds import ResourceSpec
 from airflow_sts_provider.readiness import ReadinessPolicy, State
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 
 REPO = Path(__file__).resolve().parents[3]
 CONN = "AIRFLOW_CONN_KUBERNETES_DEFAULT"

@@ -21,7 +21,7 @@ from airflow_sts_provider.hooks.reads import Read, events_plan, poke_plan, run_p
 from airflow_sts_provider.hooks.workload import WorkloadHook
 from airflow_sts_provider.kinds import Kind
 from airflow_sts_provider.readiness import ReadinessPolicy
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 
 from .test_decode_scenarios import MOMENTS, SCENARIOS, connect, workloads
 

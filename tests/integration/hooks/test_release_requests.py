@@ -22,8 +22,8 @@ import pytest
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook, WorkloadHook
 from airflow_sts_provider.kinds import WORKLOAD_KINDS
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
-from airflow_sts_provider.testing.cluster import EmulatedCluster
-from airflow_sts_provider.testing.nodes.behaviour import ANNOTATION
+from kube_test_cluster.cluster import EmulatedCluster
+from kube_test_cluster.machinery.behaviour import ANNOTATION
 
 T = TypeVar("T")
 CONN = "AIRFLOW_CONN_KUBERNETES_DEFAULT"

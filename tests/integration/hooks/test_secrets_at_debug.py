@@ -31,7 +31,7 @@ import pytest
 import yaml
 
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook, WorkloadHook
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 
 CONN_ID = "sts_secrets_test"
 CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"

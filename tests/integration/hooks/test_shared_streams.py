@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from airflow.triggers.shared_stream import SharedStreamManager
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
 from airflow_sts_provider.triggers.base import SHARED_STREAMS, WorkloadRunningTrigger
 from airflow_sts_provider.triggers.daemonset import DaemonSetRunningTrigger
 from airflow_sts_provider.triggers.resource import ResourceRunningTrigger
@@ -29,6 +28,7 @@ from airflow_sts_provider.triggers.statefulset import (
     StatefulSetRunningTrigger,
 )
 from airflow_sts_provider.triggers.workloads import WorkloadsRunningTrigger
+from kube_test_cluster.cluster import EmulatedCluster
 
 from .held import advance_until_done, expire_the_watches
 

@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
-from airflow_sts_provider.testing.faults import FaultDecision, Faults
 from airflow_sts_provider.triggers.statefulset import (
     DeploymentRunningTrigger,
     PodRunningTrigger,
@@ -20,6 +18,8 @@ from airflow_sts_provider.triggers.statefulset import (
     WorkloadRunningTrigger,
     trigger_for,
 )
+from kube_test_cluster.cluster import EmulatedCluster
+from kube_test_cluster.faults import FaultDecision, Faults
 
 from .held import advance_until_done, expire_the_watches
 

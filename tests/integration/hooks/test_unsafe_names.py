@@ -18,7 +18,7 @@ from airflow_sts_provider.hooks.statefulset import StatefulSetHook
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.kinds import ResourceSpec
 from airflow_sts_provider.readiness import ReadinessPolicy
-from airflow_sts_provider.testing.cluster import EmulatedCluster
+from kube_test_cluster.cluster import EmulatedCluster
 
 CONN = "AIRFLOW_CONN_KUBERNETES_DEFAULT"
 POLICY = ReadinessPolicy(min_stable_seconds=0)

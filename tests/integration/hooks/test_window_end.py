@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from airflow_sts_provider.testing.cluster import EmulatedCluster
-from airflow_sts_provider.testing.nodes.pod import PodSim
 from airflow_sts_provider.triggers.statefulset import StatefulSetRunningTrigger
+from kube_test_cluster.cluster import EmulatedCluster
+from kube_test_cluster.nodes.pod import PodSim
 
 CONN_ID = "sts_window_end_test"
 CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"
