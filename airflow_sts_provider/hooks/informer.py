@@ -1,8 +1,7 @@
 """The async hook as a shared stream uses it: the informer's reads and a subscriber's.
 
-Kept apart from :mod:`airflow_sts_provider.triggers.shared` so that importing a trigger
-class (which the triggerer does on its event loop) loads no client library: the
-triggers import this module, and :mod:`.workload` with it, off the loop
+The store and its subscribers are :mod:`.shared`'s; these are the two hooks they
+read through. Like every hook, loaded off the triggerer's event loop
 (:func:`airflow_sts_provider.triggers.loading.load_hooks`).
 """
 
@@ -13,7 +12,7 @@ from typing import Any, Protocol
 
 from airflow_sts_provider.hooks.clock import ServerClock
 from airflow_sts_provider.hooks.reads import Picture, Plan, T, arun_plan
-from airflow_sts_provider.hooks.wire import Obj
+from airflow_sts_provider.hooks.wire import JsonObject
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
 from airflow_sts_provider.kinds import Kind
 from airflow_sts_provider.readiness import Verdict
@@ -37,7 +36,7 @@ class _Store(Protocol):
 
     async def refresh_clock(self) -> None: ...
 
-    def workload(self, name: str) -> Obj | None: ...
+    def workload(self, name: str) -> JsonObject | None: ...
 
 
 class _Feed(Protocol):

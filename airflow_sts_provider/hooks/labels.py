@@ -2,7 +2,7 @@
 
 Two readers need the related objects a selector picks without a LIST of their own:
 
-* a shared pod watch (:mod:`airflow_sts_provider.triggers.shared`) sees every pod of
+* a shared pod watch (:mod:`airflow_sts_provider.hooks.shared`) sees every pod of
   the namespace; each waiting trigger needs the ones its workload's selector picks,
   the same set its own LIST by that selector would have returned;
 * a release (:func:`~airflow_sts_provider.hooks.reads.workloads_plan`) reads the pods

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from airflow_sts_provider.exceptions import KubernetesApiCallError, TransientKubernetesError
-
-Obj = dict[str, Any]
+from airflow_sts_provider.hooks.wire import JsonObject
 
 #: Page size of every LIST: the API server's own recommendation for large lists.
 PAGE_LIMIT: Final = 500
@@ -38,7 +37,7 @@ class Pager:
     limit: int = PAGE_LIMIT
     #: Keep the items (False: they went elsewhere page by page; only counted).
     keep: bool = True
-    items: list[Obj] = field(default_factory=list)
+    items: list[JsonObject] = field(default_factory=list)
     count: int = 0
     resource_version: str | None = None
     pages: int = 0

@@ -34,7 +34,7 @@ from airflow_sts_provider.hooks.events import (
 from airflow_sts_provider.hooks.labels import Selector, SelectorGroup, group_selectors, labels_of
 from airflow_sts_provider.hooks.paging import Pager
 from airflow_sts_provider.hooks.stamps import carry_stamps
-from airflow_sts_provider.hooks.wire import Obj, Request
+from airflow_sts_provider.hooks.wire import JsonObject, Request
 from airflow_sts_provider.kinds import ApiResource, Kind
 from airflow_sts_provider.readiness import Judgement, ReadinessPolicy, Verdict
 from airflow_sts_provider.reporting import not_found_verdict
@@ -98,7 +98,7 @@ class Listing:
     """The answer to a paged LIST: every item (none when they went to ``Read.pages``),
     the version to watch from, and how many items and pages it had."""
 
-    items: list[Obj]
+    items: list[JsonObject]
     resource_version: str | None
     pages: int = 1
     count: int = 0
@@ -137,12 +137,12 @@ class Picture:
     kind: Kind
     name: str
     namespace: str
-    workload: Obj | None = None
-    related: dict[str, dict[str, Obj]] = field(default_factory=dict)
+    workload: JsonObject | None = None
+    related: dict[str, dict[str, JsonObject]] = field(default_factory=dict)
     #: The pods, judged page by page as a poke read them (then ``related`` has none).
     pods: PodPages | None = None
 
-    def apply(self, key: str, event_type: str, obj: Obj) -> None:
+    def apply(self, key: str, event_type: str, obj: JsonObject) -> None:
         """Take one watch event (``ADDED``/``MODIFIED``/``DELETED``) for ``key``."""
         if key == WORKLOAD:
             if event_type != "DELETED":
@@ -213,7 +213,7 @@ def _related_by_pages(picture: Picture, policy: ReadinessPolicy) -> Plan[None]:
     kind, workload = picture.kind, picture.workload
     assert kind.start is not None and workload is not None
     selector = {"labelSelector": kind.selector(workload)}
-    related: dict[str, list[Obj]] = {}
+    related: dict[str, list[JsonObject]] = {}
     for resource in kind.related:
         request = request_for("list", resource, picture.namespace)
         if resource.plural == "pods":
@@ -334,7 +334,7 @@ class _Kept:
     """A workload's share of a LIST, kept (a picture without a policy)."""
 
     def __init__(self) -> None:
-        self.items: list[Obj] = []
+        self.items: list[JsonObject] = []
 
     def add(self, items: Any, now: datetime) -> None:
         self.items.extend(items or ())
@@ -416,7 +416,7 @@ def _release_related(
     by_pages = {
         i for i, p in enumerate(pictures) if policy is not None and p.kind.start is not None
     }
-    started: dict[int, dict[str, list[Obj]]] = {i: {} for i in by_pages}
+    started: dict[int, dict[str, list[JsonObject]]] = {i: {} for i in by_pages}
     for resource in resources:
         members = [i for i, p in enumerate(pictures) if resource in p.kind.related]
         sinks: dict[int, PageSink] = {}  # a judged workload's pods go to its rules; the rest kept
@@ -594,12 +594,14 @@ def namespace_watch(resource: ApiResource, namespace: str, version: str | None) 
     return Watch(resource.plural, request_for("watch", resource, namespace), {}, version)
 
 
-def clock_plan() -> Plan[Obj]:
+def clock_plan() -> Plan[JsonObject]:
     """The smallest read there is (``GET /version``): its answer's ``Date`` is the server's now.
 
     A watch sends its ``Date`` only when it opens; a stability window is judged on the
     server's clock, so a subscriber of a shared stream waking at a window's end asks
     for a fresh one. Every identity may read ``/version`` (``system:public-info-viewer``).
     """
-    version: Obj = yield Read(Request("get", "version", None, None, "", "", raw_path="/version"))
+    version: JsonObject = yield Read(
+        Request("get", "version", None, None, "", "", raw_path="/version")
+    )
     return version

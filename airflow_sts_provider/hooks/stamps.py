@@ -22,7 +22,7 @@ from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
-from airflow_sts_provider.hooks.wire import Obj
+from airflow_sts_provider.hooks.wire import JsonObject
 
 __all__ = ["carry_stamps", "sharpen_body", "sharpen_stamps"]
 
@@ -131,7 +131,7 @@ def _by_path(obj: Any) -> Iterator[tuple[tuple[str, ...], tuple[MutableMapping[s
                 yield (field, str(container.get("name")), *run), (running, "startedAt")
 
 
-def _dicts(value: Any) -> Iterator[Obj]:
+def _dicts(value: Any) -> Iterator[JsonObject]:
     if isinstance(value, list):
         for item in value:
             if isinstance(item, dict):

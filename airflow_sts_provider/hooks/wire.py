@@ -24,12 +24,14 @@ from airflow_sts_provider.exceptions import (
 )
 from airflow_sts_provider.names import path_segment
 
-Obj = dict[str, Any]
+#: A JSON object as the API server sent it, decoded (the hooks sharpen its stamps in place).
+JsonObject = dict[str, Any]
 
-#: Where the README explains the Role the hooks need: readable offline from the installed
-#: package (a pip user has no README.md), and online at the project's home.
+#: Where the docs explain the Role the hooks need (docs/operations.md, section ``rbac``):
+#: readable offline from the installed package (the docs ship in the wheel), and online.
 RBAC_DOC: Final = (
-    f"the README's RBAC section (`python -m airflow_sts_provider.docs rbac`, or {HOMEPAGE}#rbac)"
+    "the operations guide's RBAC section (`python -m airflow_sts_provider.docs rbac`, "
+    f"or {HOMEPAGE}/blob/main/docs/operations.md#rbac)"
 )
 
 #: API group of the resources whose group a caller does not name (messages, URLs).
@@ -208,7 +210,7 @@ def tls_failure(request: Request, exc: BaseException) -> KubernetesApiCallError:
 WATCH_EVENT_TYPES: Final = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"})
 
 
-def event_object(request: Request, event: Mapping[str, Any]) -> Obj:
+def event_object(request: Request, event: Mapping[str, Any]) -> JsonObject:
     """A watch event's ``object``; a line that is JSON but not such an event is transient.
 
     A rewritten line (``{"type": "MODIFIED", "object": null}``) must never reach the
@@ -224,7 +226,7 @@ def event_object(request: Request, event: Mapping[str, Any]) -> Obj:
     return obj
 
 
-def decode_object(request: Request, data: bytes | str) -> Obj:
+def decode_object(request: Request, data: bytes | str) -> JsonObject:
     """``json.loads`` a response body; a body that is not a JSON object is transient."""
     try:
         obj = json.loads(data)

@@ -15,6 +15,7 @@ from the API server's ``Date`` header.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import ssl
 import threading
@@ -52,10 +53,19 @@ from airflow_sts_provider.hooks.credentials import (
     mask,
 )
 from airflow_sts_provider.hooks.decode import decode_body, peek_continue
+from airflow_sts_provider.hooks.follow import (
+    Change,
+    Expiries,
+    Listed,
+    Stale,
+    WatchExpiredError,
+    change_of,
+)
 from airflow_sts_provider.hooks.paging import PAGE_LIMIT, next_page_params
 from airflow_sts_provider.hooks.reads import (
     Listing,
     Picture,
+    Plan,
     Read,
     Watch,
     absence_plan,
@@ -74,7 +84,7 @@ from airflow_sts_provider.hooks.reads import (
 from airflow_sts_provider.hooks.retry import DEFAULT_RETRY, RetryPolicy
 from airflow_sts_provider.hooks.stamps import carry_stamps, sharpen_body, sharpen_stamps
 from airflow_sts_provider.hooks.wire import (
-    Obj,
+    JsonObject,
     Request,
     decode_object,
     error_for_status,
@@ -101,6 +111,8 @@ REQUEST_TIMEOUT: Final = (10.0, 30.0)
 _NAMESPACE_FIX: Final = "e.g. namespace='default'"
 #: Bytes of a body the async hook decodes on the event loop (~2 ms); bigger, in a thread.
 DECODE_ON_THE_LOOP: Final = 256 * 1024
+log = logging.getLogger(__name__)
+
 #: Server-side length of one watch request; the stream is resumed when it ends.
 WATCH_SECONDS: Final = 240
 _HEADERS: Final = {"Accept": "application/json"}
@@ -389,7 +401,7 @@ class WorkloadHook(_Settings, KubernetesHook):
         self.last_stats.now = clock.now()
         return self.last_stats.now
 
-    def _answer(self, step: Read, clock: ServerClock) -> Obj | Listing:
+    def _answer(self, step: Read, clock: ServerClock) -> JsonObject | Listing:
         if not step.paged:
             return self._get(step.request, step.params, clock)
         pages = _SyncPages(self, clock)
@@ -409,7 +421,7 @@ class WorkloadHook(_Settings, KubernetesHook):
         *,
         first: Future[bytes] | None = None,
         on_bytes: Callable[[bytes], object] | None = None,
-    ) -> Obj:
+    ) -> JsonObject:
         """One request, retried in place after a transient error by the one retry policy.
 
         A body that cannot be decoded is transient too, so it is fetched again.
@@ -488,7 +500,7 @@ class _SyncPages:
         self._pool: ThreadPoolExecutor | None = None
         self._ahead: tuple[dict[str, Any], Future[bytes]] | None = None
 
-    def page(self, read: Read) -> Obj:
+    def page(self, read: Read) -> JsonObject:
         def start_next(data: bytes) -> None:
             self._start(read, data)
 
@@ -657,12 +669,88 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         watch: Watch,
         resource_version: str | None,
         on_open: Callable[[str], object] | None = None,
-    ) -> AsyncIterator[Obj]:
+    ) -> AsyncIterator[JsonObject]:
         """Yield the raw watch events (``{"type", "object"}``) of one watch request.
 
         ``on_open(watch.key)`` is called once the server accepted the watch: from then on
-        no event after ``resource_version`` can be missed.
+        no event after ``resource_version`` can be missed. :meth:`follow` is how the
+        triggers and the shared informer read watches; this is the one request under it.
         """
+        response = await self._open_watch(watch, resource_version)
+        if on_open is not None:
+            on_open(watch.key)
+        async for event in self._watch_events(watch, response):
+            yield event
+
+    async def follow(
+        self,
+        watch: Watch,
+        relist: Callable[[], Plan[Listing]] | None = None,
+        expiries: Expiries | None = None,
+    ) -> AsyncIterator[Change]:
+        """Follow ``watch`` for as long as the caller reads: the one way a watch is read.
+
+        It resumes from the last version seen (bookmarks included); a transient fault or
+        ERROR event is retried in place by the retry policy, handing out ``Stale(True)``
+        and, once the server accepts the watch again, ``Stale(False)``. With ``relist``
+        (a plan for the whole resource) it lists first when ``watch`` has no version and
+        relists on 410 Gone by ``expiries``' rule, handing out ``Listed``; without, 410
+        raises :class:`WatchExpiredError` for the caller to relist what it holds (a
+        trigger's picture: the workload and what it reads, at one time).
+
+        :raises WatchExpiredError: 410 Gone, when there is no ``relist``.
+        :raises KubernetesApiCallError: a permanent error (401/403, 404...).
+        """
+        version, failures, stale = watch.resource_version, 0, False
+        expiries = expiries or Expiries()
+        while True:
+            try:
+                if version is None and relist is not None:
+                    listing = await arun_plan(relist(), self._answer)
+                    yield Listed(listing)
+                    version, failures = listing.resource_version, 0
+                response = await self._open_watch(watch, version)
+                expiries.watching()
+                if stale:
+                    stale = False
+                    yield Stale(False)
+                async for event in self._watch_events(watch, response):
+                    change, seen = change_of(watch.request, event)
+                    version, failures = seen or version, 0
+                    if change is not None:
+                        yield change
+            except TransientKubernetesError as exc:
+                if exc.status == 410:
+                    await self._expired(watch, exc, relist, expiries)
+                    version = None
+                    continue
+                failures += 1
+                if not stale:
+                    stale = True
+                    yield Stale(True)
+                delay = self.retry.delay(failures, exc.retry_after)
+                log.info("Watch %s interrupted (%s); resuming in %.1fs", watch.key, exc, delay)
+                await asyncio.sleep(delay)
+            except WatchExpiredError as exc:
+                await self._expired(watch, exc, relist, expiries)
+                version = None
+
+    async def _expired(
+        self,
+        watch: Watch,
+        exc: Exception,
+        relist: Callable[[], Plan[Listing]] | None,
+        expiries: Expiries,
+    ) -> None:
+        """410 Gone: relist at once, or after a backoff when 410s come back to back;
+        without a ``relist``, the caller's to do."""
+        if relist is None:
+            raise exc if isinstance(exc, WatchExpiredError) else WatchExpiredError(str(exc))
+        log.info("Watch %s fell behind (%s); listing again", watch.key, exc)
+        await asyncio.sleep(expiries.relist_delay(self.retry))
+
+    async def _open_watch(self, watch: Watch, resource_version: str | None) -> Any:
+        """Open one watch request from ``resource_version`` (None: from the newest state)."""
         params = {
             **watch.params,
             "watch": "true",
@@ -672,9 +760,10 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         if resource_version:
             params["resourceVersion"] = resource_version
         timeout = (self.request_timeout[0], WATCH_SECONDS + self.request_timeout[1])
-        response = await self._open(watch.request, params, timeout)
-        if on_open is not None:
-            on_open(watch.key)
+        return await self._open(watch.request, params, timeout)
+
+    async def _watch_events(self, watch: Watch, response: Any) -> AsyncIterator[JsonObject]:
+        """The raw events of an open watch, their window stamps sharpened on arrival."""
         buffer = b""
         try:
             async for chunk in response.content.iter_any():
@@ -699,7 +788,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         """``async with hook.session():`` one API client for a whole watch cycle."""
         return _Session(self)
 
-    async def _answer(self, step: Read) -> Obj | Listing:
+    async def _answer(self, step: Read) -> JsonObject | Listing:
         if not step.paged:
             return await self._get(step.request, step.params)
         pages = _AsyncPages(self)
@@ -715,7 +804,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         *,
         first: asyncio.Task[bytes] | None = None,
         on_bytes: Callable[[bytes], Awaitable[object]] | None = None,
-    ) -> Obj:
+    ) -> JsonObject:
         """One request, retried in place after a transient error by the one retry policy.
 
         As :meth:`WorkloadHook._get`: an undecodable body is fetched again; ``first``
@@ -804,7 +893,7 @@ def _as_kubeconfig(value: Any) -> Any:
     return value
 
 
-def _decode(request: Request, data: bytes, delivered_by: float | None) -> Obj:
+def _decode(request: Request, data: bytes, delivered_by: float | None) -> JsonObject:
     """:func:`decode_body`, its window stamps bounded by when it was delivered
     (:mod:`~airflow_sts_provider.hooks.stamps`)."""
     body = decode_body(request, data)
@@ -812,7 +901,9 @@ def _decode(request: Request, data: bytes, delivered_by: float | None) -> Obj:
     return body
 
 
-async def _decoded_off_the_loop(request: Request, data: bytes, delivered_by: float | None) -> Obj:
+async def _decoded_off_the_loop(
+    request: Request, data: bytes, delivered_by: float | None
+) -> JsonObject:
     """:func:`_decode`; a big body in a thread, so the triggerer's event loop is
     never held by one decode (a page of 500 pods: ~3 MB, 10-40 ms)."""
     if len(data) <= DECODE_ON_THE_LOOP:
@@ -831,7 +922,7 @@ class _AsyncPages:
         self.hook = hook
         self._ahead: tuple[dict[str, Any], asyncio.Task[bytes]] | None = None
 
-    async def page(self, read: Read) -> Obj:
+    async def page(self, read: Read) -> JsonObject:
         async def start_next(data: bytes) -> None:
             await self._start(read, data)
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 import time
 from collections.abc import AsyncIterator, Collection, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -54,17 +54,15 @@ from airflow_sts_provider.reporting import MESSAGE_IN_EVENT, failure_message, su
 from airflow_sts_provider.triggers.loading import load_hooks
 
 if TYPE_CHECKING:  # imported off the event loop, by load_hooks()
+    from airflow_sts_provider.hooks import shared
+    from airflow_sts_provider.hooks.follow import Expiries
     from airflow_sts_provider.hooks.reads import Picture, Watch
     from airflow_sts_provider.hooks.workload import AsyncWorkloadHook
-    from airflow_sts_provider.triggers import shared
 
 __all__ = ["SHARED_STREAMS", "WorkloadRunningTrigger", "seconds_until_change", "trigger_for"]
 
 #: Whether this Airflow's triggerer can share one stream among triggers (3.3+).
 SHARED_STREAMS = hasattr(_TriggerBase, "shared_stream_key")
-
-#: Seconds a cycle must have watched for its 410 to relist at once again (not back off).
-HEALTHY_CYCLE_SECONDS = 30.0
 
 #: Related objects a picture may hold and still be judged on the event loop (~10 ms).
 JUDGE_ON_THE_LOOP = 150
@@ -73,35 +71,13 @@ JUDGE_ON_THE_LOOP = 150
 _Item = tuple[str, str, dict[str, Any]] | BaseException | None
 
 
-class _RelistError(Exception):
-    """A watch fell too far behind (410 Gone): list again and watch from the new version."""
-
-
+@dataclass
 class _Cycle:
-    """One list+watch cycle's own marks, gone with it: which watches are reconnecting
-    (``stale``) and which have opened, so no mark of a cycle outlives it."""
+    """One list+watch cycle's marks, gone with it: the watches reconnecting now (its
+    picture may be behind them), and the trigger's 410 count the hook keeps up to date."""
 
-    def __init__(self) -> None:
-        self.stale: set[str] = set()
-        self.opened: set[str] = set()
-        self._expected: frozenset[str] = frozenset()
-        self._watching_since: float | None = None
-
-    def expect(self, watches: list[Watch]) -> None:
-        self._expected = frozenset(watch.key for watch in watches)
-
-    def open(self, key: str) -> None:
-        """A watch of the cycle was accepted; once all are, the cycle is watching."""
-        self.opened.add(key)
-        if self._watching_since is None and self._expected and self._expected <= self.opened:
-            self._watching_since = time.monotonic()
-
-    @property
-    def healthy(self) -> bool:
-        """Whether it watched long enough to call its list a good one (client-go's
-        reflector resets its backoff likewise, after a healthy while)."""
-        since = self._watching_since
-        return since is not None and time.monotonic() - since >= HEALTHY_CYCLE_SECONDS
+    expiries: Expiries
+    stale: set[str] = field(default_factory=set)
 
 
 def seconds_until_change(verdict: Verdict, policy: ReadinessPolicy, now: datetime) -> float | None:
@@ -307,8 +283,8 @@ class WorkloadRunningTrigger(_TriggerBase):
         """One informer for the group: list+watch each resource of the kind, namespace-wide."""
         trigger = cls(**kwargs)
         await load_hooks()
+        from airflow_sts_provider.hooks import shared
         from airflow_sts_provider.hooks.informer import InformerHook
-        from airflow_sts_provider.triggers import shared
 
         hook = InformerHook(**trigger.hook_kwargs())
         stream = shared.informer(
@@ -323,9 +299,10 @@ class WorkloadRunningTrigger(_TriggerBase):
         """This trigger's event(s) from the shared picture, judged by the same loop as ``run``."""
         self._prepare_handover()
         await load_hooks()
-        from airflow_sts_provider.triggers import shared
+        from airflow_sts_provider.hooks import shared
 
-        feed = shared.Feed(self, kind_of(self.kind), shared_stream)
+        key, kind = self.shared_stream_key(), kind_of(self.kind)
+        feed = shared.Feed(key, kind, self.name, shared_stream, self.hook_kwargs())
         try:
             while True:
                 yield await self._event_for(await self._shared_wait(feed))
@@ -336,7 +313,7 @@ class WorkloadRunningTrigger(_TriggerBase):
 
     async def _shared_wait(self, feed: shared.Feed) -> dict[str, Any]:
         """:meth:`_wait` over the shared store; a stream that failed for good: watch alone."""
-        from airflow_sts_provider.triggers import shared  # loaded by load_hooks()
+        from airflow_sts_provider.hooks import shared  # loaded by load_hooks()
 
         try:
             while True:
@@ -356,7 +333,7 @@ class WorkloadRunningTrigger(_TriggerBase):
 
     async def _shared_cycle(self, feed: shared.Feed) -> dict[str, Any]:
         """:meth:`_cycle` from the store: wait for the workload, then judge until decided."""
-        from airflow_sts_provider.triggers import shared  # loaded by load_hooks()
+        from airflow_sts_provider.hooks import shared  # loaded by load_hooks()
 
         picture = feed.picture()
         hook = feed.hook
@@ -383,25 +360,23 @@ class WorkloadRunningTrigger(_TriggerBase):
 
     async def _wait(self) -> dict[str, Any]:
         await load_hooks()
+        from airflow_sts_provider.hooks.follow import Expiries, WatchExpiredError
+
         hook = self.hook()
+        expiries = Expiries()
         failures = 0
         while True:
-            cycle = _Cycle()
             try:
                 async with hook.session():
-                    result = await self._cycle(hook, cycle)
+                    result = await self._cycle(hook, _Cycle(expiries))
                 if result is not None:
                     return result
                 failures = 0
             except KubernetesPermissionError as exc:
                 return self._event("error", str(exc))
-            except _RelistError as exc:
-                # The first relist is at once, as an informer's; only 410s again and
-                # again back off, and a cycle that watched a healthy while resets that.
-                failures = 1 if cycle.healthy else failures + 1
+            except WatchExpiredError as exc:
                 self.log.info("Watch fell behind (%s); listing again", exc)
-                if failures > 1:
-                    await asyncio.sleep(self._bounded(hook.retry.delay(failures - 1)))
+                await asyncio.sleep(self._bounded(expiries.relist_delay(hook.retry)))
             except TransientKubernetesError as exc:
                 failures += 1
                 delay = self._bounded(hook.retry.delay(failures, exc.retry_after))
@@ -424,7 +399,6 @@ class WorkloadRunningTrigger(_TriggerBase):
             await asyncio.sleep(self._bounded(self.check_interval))
             return None
         queue: asyncio.Queue[_Item] = asyncio.Queue()
-        cycle.expect(watches)
         tasks = [asyncio.create_task(self._follow(hook, w, queue, cycle)) for w in watches]
         try:
             return await self._judge_until_decided(hook, picture, queue, cycle.stale)
@@ -530,59 +504,30 @@ class WorkloadRunningTrigger(_TriggerBase):
                 return
             item = queue.get_nowait()
 
+    @staticmethod
     async def _follow(
-        self, hook: AsyncWorkloadHook, watch: Watch, queue: asyncio.Queue[_Item], cycle: _Cycle
+        hook: AsyncWorkloadHook, watch: Watch, queue: asyncio.Queue[_Item], cycle: _Cycle
     ) -> None:
-        """Follow one watch, resuming from the last version seen; errors go to ``queue``.
+        """Hand one watch's changes to the judge; its error too, which ends the cycle.
 
-        A transient failure is retried in place from the same version, so no event is
-        missed and the picture survives; meanwhile the watch is *stale* (in this cycle
-        only) and nothing is decided. 410 Gone (too far behind) relists the whole cycle.
+        The hook resumes the watch; while it reconnects the watch is *stale* (in this
+        cycle only) and nothing is decided, and once whole again the judge wakes.
         """
-        version, failures = watch.resource_version, 0
-
-        def reopened(key: str) -> None:
-            cycle.open(key)
-            if key in cycle.stale:
-                cycle.stale.discard(key)
-                queue.put_nowait(None)  # wake the judge: the picture is whole again
+        from airflow_sts_provider.hooks.follow import Changed, Stale
 
         try:
-            while True:
-                try:
-                    async for event in hook.watch(watch, version, on_open=reopened):
-                        version = self._take(watch, event, queue) or version
-                        failures = 0
-                except TransientKubernetesError as exc:
-                    if exc.status == 410:
-                        raise _RelistError(str(exc)) from exc
-                    failures += 1
+            async for change in hook.follow(watch, expiries=cycle.expiries):
+                if isinstance(change, Changed):
+                    queue.put_nowait((watch.key, change.type, change.obj))
+                elif isinstance(change, Stale) and change.stale:
                     cycle.stale.add(watch.key)
-                    delay = hook.retry.delay(failures, exc.retry_after)
-                    self.log.info(
-                        "Watch %s interrupted (%s); resuming in %.1fs", watch.key, exc, delay
-                    )
-                    await asyncio.sleep(self._bounded(delay))
+                elif watch.key in cycle.stale:
+                    cycle.stale.discard(watch.key)
+                    queue.put_nowait(None)  # wake the judge: the picture is whole again
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # handed to the cycle, which re-raises it
             await queue.put(exc)
-
-    @staticmethod
-    def _take(watch: Watch, event: dict[str, Any], queue: asyncio.Queue[_Item]) -> str | None:
-        """Queue one watch event; the version it carries (bookmarks too), if any."""
-        from airflow_sts_provider.hooks.wire import error_for_status, event_object
-
-        event_type = str(event.get("type") or "")
-        obj = event_object(watch.request, event)
-        if event_type == "ERROR":
-            code = obj.get("code")
-            if code == 410:
-                raise _RelistError(f"watch {watch.request.target}: {obj.get('message', '410')}")
-            raise error_for_status(watch.request, int(code or 500), json.dumps(obj))
-        if event_type in ("ADDED", "MODIFIED", "DELETED"):
-            queue.put_nowait((watch.key, event_type, obj))
-        return (obj.get("metadata") or {}).get("resourceVersion") or None
 
     # ------------------------------------------------------------------ judging
 

@@ -23,7 +23,7 @@ __all__ = ["load_hooks"]
 _MODULES = (
     "airflow_sts_provider.hooks.workload",
     "airflow_sts_provider.hooks.informer",
-    "airflow_sts_provider.triggers.shared",
+    "airflow_sts_provider.hooks.shared",
 )
 #: What Airflow imports on first use of a connection in async code (its task SDK's
 #: supervisor, ~40 ms): loaded here too where this Airflow has it.

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_sts_provider.triggers.shared import Store
+from airflow_sts_provider.hooks.shared import Store
 from kube_test_cluster.cluster import EmulatedCluster
 from kube_test_cluster.faults import FaultDecision
 from tests.airflow.runs import (

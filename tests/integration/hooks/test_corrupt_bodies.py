@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 
 from airflow_sts_provider.exceptions import TransientKubernetesError
+from airflow_sts_provider.hooks.follow import change_of
 from airflow_sts_provider.hooks.reads import Watch
 from airflow_sts_provider.hooks.wire import Request
 from airflow_sts_provider.hooks.workload import AsyncWorkloadHook, WorkloadHook
 from airflow_sts_provider.kinds import kind_of
 from airflow_sts_provider.readiness import ReadinessPolicy, State, Verdict
-from airflow_sts_provider.triggers import shared
 from airflow_sts_provider.triggers.base import SHARED_STREAMS, WorkloadRunningTrigger
 from airflow_sts_provider.triggers.deployment import DeploymentRunningTrigger
 from airflow_sts_provider.triggers.statefulset import StatefulSetRunningTrigger
@@ -310,21 +310,11 @@ WATCH = Watch("pods", Request("watch", "pods", "default"), {}, None)
         "no type at all",
     ],
 )
-@pytest.mark.parametrize("take", ["own watches", "shared watches"])
-def test_a_json_line_that_is_not_a_watch_event_is_transient(
-    event: dict[str, Any], take: str
-) -> None:
-    """Never applied to the picture (a null object would be judged as a pod named "")."""
-    if take == "own watches":
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        with pytest.raises(TransientKubernetesError):
-            WorkloadRunningTrigger._take(WATCH, event, queue)
-    else:
-        inbox: asyncio.Queue[Any] = asyncio.Queue()
-        with pytest.raises(TransientKubernetesError):
-            shared._take(WATCH.request, "pods", event, inbox)
-        queue = inbox
-    assert queue.empty()
+def test_a_json_line_that_is_not_a_watch_event_is_transient(event: dict[str, Any]) -> None:
+    """Never applied to the picture (a null object would be judged as a pod named "");
+    one reader for own and shared watches alike (the hook's ``follow``)."""
+    with pytest.raises(TransientKubernetesError):
+        change_of(WATCH.request, event)
 
 
 @pytest.mark.skipif(not SHARED_STREAMS, reason="this Airflow shares no streams")

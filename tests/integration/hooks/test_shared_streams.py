@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from airflow.triggers.shared_stream import SharedStreamManager
 
+from airflow_sts_provider.hooks.shared import Store
 from airflow_sts_provider.triggers.base import SHARED_STREAMS, WorkloadRunningTrigger
 from airflow_sts_provider.triggers.daemonset import DaemonSetRunningTrigger
 from airflow_sts_provider.triggers.resource import ResourceRunningTrigger
-from airflow_sts_provider.triggers.shared import Store
 from airflow_sts_provider.triggers.statefulset import (
     DeploymentRunningTrigger,
     PodRunningTrigger,
@@ -443,7 +443,7 @@ def test_a_shared_poll_that_dies_leaves_each_trigger_on_its_own_watches(
     cluster: EmulatedCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The triggerer fails every subscriber of a poll that raised; they watch alone instead."""
-    from airflow_sts_provider.triggers import shared
+    from airflow_sts_provider.hooks import shared
 
     async def broken(*_args: Any) -> Any:
         raise RuntimeError("the informer broke")

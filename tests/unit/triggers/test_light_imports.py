@@ -25,7 +25,7 @@ HEAVY = (
     "airflow_sts_provider.hooks.workload",
     # and our own reads and shared informer (~45 ms): loaded with the hooks
     "airflow_sts_provider.hooks.reads",
-    "airflow_sts_provider.triggers.shared",
+    "airflow_sts_provider.hooks.shared",
 )
 TRIGGER_MODULES = sorted(
     {row.trigger.rpartition(".")[0] for row in KINDS.values()}

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from airflow_sts_provider.hooks.labels import Selector
 from airflow_sts_provider.hooks.reads import WORKLOAD, Listing
+from airflow_sts_provider.hooks.shared import Store, _Event, _Failed, _Listed, _Stale
 from airflow_sts_provider.kinds import KINDS
-from airflow_sts_provider.triggers.labels import Selector
-from airflow_sts_provider.triggers.shared import Store, _Event, _Failed, _Listed, _Stale
 
 
 def sts(name: str) -> dict[str, Any]:

@@ -8,12 +8,12 @@ each turns them into its own events in ``filter_shared_stream``.
 
 Here the stream is an *informer*: :func:`informer` lists each resource the kind's
 row reads once for the whole namespace, keeps a :class:`Store` of every object
-current from one watch per resource (resumed from the last version, relisted
-once for everyone on 410, retried in place on transient errors, the picture
-marked stale meanwhile), and yields a :class:`Batch` per burst of changes. The
-store routes each change to the workloads it concerns (by name, or by an index
-of their selectors' ``key=value`` requirements), so a change costs the triggers
-it touches, not all of them.
+current from one watch per resource (followed by the hook as a trigger's own
+watches are: resumed from the last version, relisted once for everyone on 410,
+retried in place on transient errors, the picture marked stale meanwhile), and
+yields a :class:`Batch` per burst of changes. The store routes each change to
+the workloads it concerns (by name, or by an index of their selectors'
+``key=value`` requirements), so a change costs the triggers it touches, not all.
 
 A subscriber (:class:`Feed`) starts from the store's current picture (a late one
 never starts from nothing), pumps the stream in its own task so its queue never
@@ -26,20 +26,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar
 
 from airflow_sts_provider.exceptions import (
     KubernetesApiCallError,
-    TransientKubernetesError,
     UnservedKindError,
 )
 from airflow_sts_provider.hooks.clock import ServerClock
+from airflow_sts_provider.hooks.follow import Change, Changed, Expiries, Listed
+from airflow_sts_provider.hooks.informer import InformerHook, SubscriberHook
+from airflow_sts_provider.hooks.labels import Selector, labels_of
 from airflow_sts_provider.hooks.reads import (
     WORKLOAD,
     Listing,
@@ -50,13 +52,8 @@ from airflow_sts_provider.hooks.reads import (
     namespace_watch,
 )
 from airflow_sts_provider.hooks.stamps import carry_stamps
-from airflow_sts_provider.hooks.wire import Obj, error_for_status, event_object
+from airflow_sts_provider.hooks.wire import JsonObject
 from airflow_sts_provider.kinds import ApiResource, Kind
-from airflow_sts_provider.triggers.labels import Selector, labels_of
-
-if TYPE_CHECKING:
-    from airflow_sts_provider.hooks.informer import InformerHook
-    from airflow_sts_provider.triggers.base import WorkloadRunningTrigger
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +94,7 @@ class ResyncError(Exception):
 class _Event:
     plural: str
     type: str
-    obj: Obj
+    obj: JsonObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +158,7 @@ class Store:
         self.kind = kind
         self.namespace = namespace
         self.resources: tuple[ApiResource, ...] = (kind.resource, *kind.related)
-        self.objects: dict[str, dict[str, Obj]] = {r.plural: {} for r in self.resources}
+        self.objects: dict[str, dict[str, JsonObject]] = {r.plural: {} for r in self.resources}
         self.listed: set[str] = set()
         self.synced = asyncio.Event()
         self.stale: set[str] = set()
@@ -189,7 +186,7 @@ class Store:
 
     # ------------------------------------------------------------------ subscribers
 
-    def workload(self, name: str) -> Obj | None:
+    def workload(self, name: str) -> JsonObject | None:
         """The workload ``name`` as last seen, or None."""
         return self.objects[self.kind.resource.plural].get(name)
 
@@ -212,7 +209,7 @@ class Store:
         """The selector of ``name``'s related objects; None while it is absent (or invalid)."""
         return self._selectors.get(name)
 
-    def related(self, resource: ApiResource, selector: Selector) -> dict[str, Obj]:
+    def related(self, resource: ApiResource, selector: Selector) -> dict[str, JsonObject]:
         """The objects of ``resource`` the selector picks, as its own LIST would return them."""
         table = self.objects[resource.plural]
         if selector.equalities:  # only the objects carrying one of its labels
@@ -285,7 +282,9 @@ class Store:
         if self._selectors.get(name) != before:
             batch.resync.add(name)
 
-    def _route(self, batch: Batch, plural: str, name: str, obj: Obj, old: Obj | None) -> None:
+    def _route(
+        self, batch: Batch, plural: str, name: str, obj: JsonObject, old: JsonObject | None
+    ) -> None:
         """Send a related object's change to the workloads whose selector picks it (or did)."""
         candidates = set(self._unindexed)
         for labels in (labels_of(obj), labels_of(old)):
@@ -313,7 +312,9 @@ class Store:
         if len(self.listed) == len(self.resources):
             self.synced.set()
 
-    def _relabel(self, plural: str, name: str, old: Obj | None, new: Obj | None) -> None:
+    def _relabel(
+        self, plural: str, name: str, old: JsonObject | None, new: JsonObject | None
+    ) -> None:
         index = self._labelled[plural]
         for pair in labels_of(old).items():
             names = index.get((str(pair[0]), str(pair[1])))
@@ -401,66 +402,45 @@ async def informer(
 async def _follow(
     hook: InformerHook, resource: ApiResource, namespace: str, inbox: asyncio.Queue[_Raw]
 ) -> None:
-    """List ``resource`` once, then watch it from that version, forever; relist on 410."""
-    version: str | None = None
-    failures = 0
-    plural = resource.plural
-
-    def reopened(_key: str) -> None:
-        inbox.put_nowait(_Stale(plural, stale=False))
-
+    """List ``resource`` once, then watch it from that version, forever (the hook's
+    :meth:`follow` resumes, relists on 410 and says when it is stale); a permanent error
+    is handed to the store, and the resource is tried again after a backoff."""
+    plural, failures, version = resource.plural, 0, None
+    relist = partial(namespace_plan, resource, namespace)
+    expiries = Expiries()
     while True:
         try:
-            if version is None:
-                listing = await hook.read(namespace_plan(resource, namespace))
-                inbox.put_nowait(_Listed(plural, listing))
-                version, failures = listing.resource_version, 0
             watch = namespace_watch(resource, namespace, version)
-            async for event in hook.watch(watch, version, on_open=reopened):
-                version = _take(watch.request, plural, event, inbox) or version
-                failures = 0
-        except _ExpiredError as exc:
-            log.info(
-                "Shared watch of %s in %s fell behind (%s); listing again", plural, namespace, exc
-            )
-            version = None  # one relist, for every subscriber
-        except TransientKubernetesError as exc:
-            if exc.status == 410:
-                log.info("Shared watch of %s in %s expired; listing again", plural, namespace)
-                version = None
-                continue
-            failures += 1
-            inbox.put_nowait(_Stale(plural, stale=True))
-            delay = hook.retry.delay(failures, exc.retry_after)
-            log.info("Shared watch of %s interrupted (%s); resuming in %.1fs", plural, exc, delay)
-            await asyncio.sleep(delay)
+            async for change in hook.follow(watch, relist=relist, expiries=expiries):
+                inbox.put_nowait(_raw(plural, change))
+                version, failures = _version(change) or version, 0
         except (KubernetesApiCallError, UnservedKindError) as exc:
             failures += 1
             inbox.put_nowait(_Failed(plural, exc))
-            delay = hook.retry.delay(failures)
             say = log.warning if failures == 1 else log.debug  # once, not at every retry
             say("Shared watch of %s failed (%s); each trigger watches alone", plural, exc)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(hook.retry.delay(failures))
 
 
-class _ExpiredError(Exception):
-    """An ERROR event with 410 in the watch stream: the version is too old."""
+def _version(change: Change) -> str | None:
+    """The version a change brings the resource to: after a refused watch, the retry
+    watches from there (listing again only if that is too old)."""
+    if isinstance(change, Listed):
+        return change.listing.resource_version
+    if isinstance(change, Changed):
+        meta = change.obj.get("metadata")
+        version = meta.get("resourceVersion") if isinstance(meta, Mapping) else None
+        return str(version) if version else None
+    return None
 
 
-def _take(
-    request: Any, plural: str, event: Mapping[str, Any], inbox: asyncio.Queue[_Raw]
-) -> str | None:
-    """Queue one watch event for the store; the version it carries (bookmarks too)."""
-    event_type = str(event.get("type") or "")
-    obj = event_object(request, event)
-    if event_type == "ERROR":
-        if obj.get("code") == 410:
-            raise _ExpiredError(str(obj.get("message", "410")))
-        raise error_for_status(request, int(obj.get("code") or 500), json.dumps(obj))
-    if event_type in ("ADDED", "MODIFIED", "DELETED"):
-        inbox.put_nowait(_Event(plural, event_type, obj))
-    version = (obj.get("metadata") or {}).get("resourceVersion")
-    return str(version) if version else None
+def _raw(plural: str, change: Change) -> _Raw:
+    """The follower's change as the store's item."""
+    if isinstance(change, Changed):
+        return _Event(plural, change.type, change.obj)
+    if isinstance(change, Listed):
+        return _Listed(plural, change.listing)
+    return _Stale(plural, change.stale)
 
 
 # ---------------------------------------------------------------- one subscriber
@@ -470,18 +450,20 @@ class Feed:
     """One trigger's side of the shared stream: its store, its queue, its pump task."""
 
     def __init__(
-        self, trigger: WorkloadRunningTrigger, kind: Kind, stream: AsyncIterator[Any]
+        self,
+        key: Hashable,
+        kind: Kind,
+        name: str,
+        stream: AsyncIterator[Any],
+        hook_kwargs: Mapping[str, Any],
     ) -> None:
-        self.trigger = trigger
         self.kind = kind
-        self.name = trigger.name
+        self.name = name
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.store: Store | None = None
         #: The store's resources reconnecting now: this picture may be behind them.
         self.stale: set[str] = set()
-        from airflow_sts_provider.hooks.informer import SubscriberHook  # loaded: load_hooks()
-
-        self.hook = SubscriberHook(self, **trigger.hook_kwargs())
+        self.hook = SubscriberHook(self, **hook_kwargs)
         self._known = asyncio.Event()
         #: Set when the stream ended, or failed in a way retrying cannot fix: stop waiting.
         self._ended = asyncio.Event()
@@ -489,8 +471,8 @@ class Feed:
         #: The permanent error a batch carried: this subscriber watches alone from now on.
         self._failure: BaseException | None = None
         self._built_at = -1
-        self._adopt(Store.live.get(trigger.shared_stream_key()))
-        self._pump = asyncio.create_task(self._run(stream), name=f"shared-feed[{trigger.name}]")
+        self._adopt(Store.live.get(key))
+        self._pump = asyncio.create_task(self._run(stream), name=f"shared-feed[{name}]")
 
     async def close(self) -> None:
         """Stop pumping and leave the store's routing."""
@@ -608,9 +590,9 @@ class Feed:
         for key, name in batch.routed.get(self.name, ()):
             self.queue.put_nowait(self._current(store, key, name))
 
-    def _current(self, store: Store, key: str, name: str) -> tuple[str, str, Obj]:
+    def _current(self, store: Store, key: str, name: str) -> tuple[str, str, JsonObject]:
         """The object's state in the store now, as a watch event of the trigger's picture."""
-        gone: Obj = {"metadata": {"name": name}}
+        gone: JsonObject = {"metadata": {"name": name}}
         if key == WORKLOAD:
             workload = store.workload(name)
             return (
