@@ -18,11 +18,17 @@ HOMEPAGE: Final = "https://github.com/airflow-sts-provider/airflow-sts-provider"
 DOCUMENTATION_URL: Final = f"{HOMEPAGE}/tree/main/docs"
 
 
+#: The integration every hook, sensor and trigger belongs to.
+INTEGRATION: Final = "Kubernetes StatefulSet readiness"
+
+
 def get_provider_info() -> dict[str, Any]:
     """Describe this provider to Airflow's ProvidersManager (``airflow providers list``)."""
+    from airflow_sts_provider.kinds import provider_modules
+
     return {
         "package-name": "airflow-sts-provider",
-        "name": "Kubernetes StatefulSet readiness",
+        "name": INTEGRATION,
         "description": (
             "Sensors that wait until a StatefulSet, Deployment, DaemonSet, Pod, an operator's "
             "custom resource or a whole release is really running "
@@ -33,47 +39,16 @@ def get_provider_info() -> dict[str, Any]:
         "documentation-url": DOCUMENTATION_URL,
         "integrations": [
             {
-                "integration-name": "Kubernetes StatefulSet readiness",
+                "integration-name": INTEGRATION,
                 "external-doc-url": "https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/",
                 "tags": ["software"],
             }
         ],
+        # Generated from the one table of kinds (a row's classes are announced with it).
         # Under "hooks" only: StatefulSetHook reuses the cncf `kubernetes` connection type,
         # so there is deliberately no "connection-types" entry (Airflow keeps the first one).
-        "hooks": [
-            {
-                "integration-name": "Kubernetes StatefulSet readiness",
-                "python-modules": [
-                    "airflow_sts_provider.hooks.statefulset",
-                    "airflow_sts_provider.hooks.workload",
-                ],
-            }
-        ],
-        "sensors": [
-            {
-                "integration-name": "Kubernetes StatefulSet readiness",
-                "python-modules": [
-                    "airflow_sts_provider.sensors.statefulset",
-                    "airflow_sts_provider.sensors.deployment",
-                    "airflow_sts_provider.sensors.pod",
-                    "airflow_sts_provider.sensors.daemonset",
-                    "airflow_sts_provider.sensors.resource",
-                    "airflow_sts_provider.sensors.workloads",
-                ],
-            }
-        ],
-        "triggers": [
-            {
-                "integration-name": "Kubernetes StatefulSet readiness",
-                "python-modules": [
-                    "airflow_sts_provider.triggers.statefulset",
-                    "airflow_sts_provider.triggers.deployment",
-                    "airflow_sts_provider.triggers.pod",
-                    "airflow_sts_provider.triggers.daemonset",
-                    "airflow_sts_provider.triggers.resource",
-                    "airflow_sts_provider.triggers.workloads",
-                    "airflow_sts_provider.triggers.events",
-                ],
-            }
-        ],
+        **{
+            section: [{"integration-name": INTEGRATION, "python-modules": modules}]
+            for section, modules in provider_modules().items()
+        },
     }

@@ -13,6 +13,11 @@ here (plus its rules in :mod:`airflow_sts_provider.readiness`). A row says
 * which sensor, trigger and event trigger (for an ``AssetWatcher``) class serve
   it (as import paths, so reading the table never imports Airflow).
 
+Airflow learns every class from here too: :func:`provider_modules` is what
+``get_provider_info()`` lists, so a row is served and announced in one place. The
+rules are imported on first use, not with the table, so Airflow's start-up reading
+the provider info does not load them.
+
 Custom resources of operators (Strimzi ``Kafka``, CloudNativePG ``Cluster``...)
 are rows made at run time by :func:`resource_kind`, once API discovery has said
 which plural serves the kind. Stdlib only, like the rules.
@@ -20,19 +25,19 @@ which plural serves the kind. Stdlib only, like the rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from airflow_sts_provider import readiness
-from airflow_sts_provider.readiness import Judgement, ReadinessPolicy, Verdict
+if TYPE_CHECKING:
+    from airflow_sts_provider.readiness import Judgement, ReadinessPolicy, Verdict
+    from airflow_sts_provider.readiness.checks import Obj
 
-Obj = Mapping[str, Any]
-Related = Mapping[str, Sequence[Obj]]
-Judge = Callable[[Obj, Related, datetime, ReadinessPolicy], Verdict]
+Related = Mapping[str, Sequence["Obj"]]
+Judge = Callable[["Obj", Related, datetime, "ReadinessPolicy"], "Verdict"]
 #: The rules started on a workload and what it reads besides its pods; pods come later.
-Start = Callable[[Obj, Related, ReadinessPolicy], Judgement]
+Start = Callable[["Obj", Related, "ReadinessPolicy"], "Judgement"]
 
 __all__ = [
     "KINDS",
@@ -41,6 +46,7 @@ __all__ = [
     "Kind",
     "ResourceSpec",
     "kind_of",
+    "provider_modules",
     "resource_kind",
 ]
 
@@ -66,6 +72,8 @@ CONTROLLERREVISIONS: Final = ApiResource("apps", "v1", "controllerrevisions")
 
 def spec_selector(workload: Obj) -> str:
     """The workload's own ``spec.selector`` as a ``labelSelector`` string."""
+    from airflow_sts_provider import readiness
+
     spec = workload.get("spec")
     selector = spec.get("selector") if isinstance(spec, Mapping) else None
     return readiness.selector_to_label_selector(selector if isinstance(selector, Mapping) else {})
@@ -109,19 +117,27 @@ def by_pages(start: Start) -> Judge:
 
 
 def _statefulset(workload: Obj, related: Related, policy: ReadinessPolicy) -> Judgement:
+    from airflow_sts_provider import readiness
+
     return readiness.start_statefulset(workload, policy=policy)
 
 
 def _deployment(workload: Obj, related: Related, policy: ReadinessPolicy) -> Judgement:
+    from airflow_sts_provider import readiness
+
     return readiness.start_deployment(workload, related["replicasets"], policy=policy)
 
 
 def _daemonset(workload: Obj, related: Related, policy: ReadinessPolicy) -> Judgement:
+    from airflow_sts_provider import readiness
+
     revisions = related["controllerrevisions"]
     return readiness.start_daemonset(workload, policy=policy, revisions=revisions)
 
 
 def _pod(workload: Obj, related: Related, now: datetime, policy: ReadinessPolicy) -> Verdict:
+    from airflow_sts_provider import readiness
+
     return readiness.evaluate_pod(workload, now=now, policy=policy)
 
 
@@ -189,6 +205,67 @@ def kind_of(name: str | Kind) -> Kind:
         raise ValueError(f"unknown kind {name!r}; expected one of {', '.join(KINDS)}") from None
 
 
+class Served(Protocol):
+    """The Airflow classes that serve a kind, as import paths."""
+
+    @property
+    def sensor(self) -> str: ...
+    @property
+    def trigger(self) -> str: ...
+    @property
+    def event_trigger(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Classes:
+    """The classes serving kinds that have no row of their own (``""``: none)."""
+
+    sensor: str
+    trigger: str
+    event_trigger: str = ""
+
+
+#: What serves every custom resource (its rows are made at run time by :func:`resource_kind`).
+RESOURCE: Final = Classes(
+    sensor=f"{_SENSORS}.resource.ResourceRunningSensor",
+    trigger=f"{_TRIGGERS}.resource.ResourceRunningTrigger",
+    event_trigger=f"{_TRIGGERS}.events.ResourceReadyEventTrigger",
+)
+#: What serves a release: every workload of :data:`WORKLOAD_KINDS` matching a label selector.
+RELEASE: Final = Classes(
+    sensor=f"{_SENSORS}.workloads.WorkloadsRunningSensor",
+    trigger=f"{_TRIGGERS}.workloads.WorkloadsRunningTrigger",
+)
+#: The hooks, first the one 0.1 shipped (its module still exports every hook).
+HOOKS: Final = (
+    "airflow_sts_provider.hooks.statefulset.StatefulSetHook",
+    "airflow_sts_provider.hooks.workload.WorkloadHook",
+    "airflow_sts_provider.hooks.workload.AsyncWorkloadHook",
+)
+
+
+def served() -> tuple[Served, ...]:
+    """Every row and class family, in the order Airflow is told of them."""
+    return (*KINDS.values(), RESOURCE, RELEASE)
+
+
+def _modules(paths: Iterable[str]) -> list[str]:
+    """The modules of ``module.Class`` paths, each once, in first-seen order."""
+    return list(dict.fromkeys(path.rpartition(".")[0] for path in paths if path))
+
+
+def provider_modules() -> dict[str, list[str]]:
+    """The modules ``get_provider_info()`` lists per section: hooks, sensors, triggers."""
+    rows = served()
+    return {
+        "hooks": _modules(HOOKS),
+        "sensors": _modules(row.sensor for row in rows),
+        "triggers": _modules(
+            [*(row.trigger for row in rows), *(row.event_trigger for row in rows)]
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class ResourceSpec:
     """A custom resource kind as a DAG names it, and how to judge it by its conditions."""
@@ -204,6 +281,8 @@ def resource_kind(resource: ApiResource, spec: ResourceSpec) -> Kind:
     """A row for a custom resource judged by its conditions (and, optionally, its pods)."""
 
     def start(obj: Obj, related: Related, policy: ReadinessPolicy) -> Judgement:
+        from airflow_sts_provider import readiness
+
         return readiness.start_resource(
             obj, policy=policy, condition=spec.condition, failure_reasons=spec.failure_reasons
         )
@@ -214,9 +293,9 @@ def resource_kind(resource: ApiResource, spec: ResourceSpec) -> Kind:
         related=(PODS,) if spec.pod_selector else (),
         judge=by_pages(start),
         start=start,
-        sensor=f"{_SENSORS}.resource.ResourceRunningSensor",
-        trigger=f"{_TRIGGERS}.resource.ResourceRunningTrigger",
-        event_trigger=f"{_TRIGGERS}.events.ResourceReadyEventTrigger",
+        sensor=RESOURCE.sensor,
+        trigger=RESOURCE.trigger,
+        event_trigger=RESOURCE.event_trigger,
         selector=lambda _obj: spec.pod_selector or "",
     )
 
