@@ -6,8 +6,8 @@ JSON dicts the API server returned, and get a :class:`Verdict` back; nothing her
 knows about HTTP, Airflow or the kubernetes client, so the rules can be tested
 as tables and imported anywhere.
 
-One module per role, one per rule table of the design (DESIGN.md, README
-"How *running* is decided"):
+One module per role, one per rule table of docs/rules.md, "How *running* is decided"
+(``python -m airflow_sts_provider.docs rules``):
 
 - ``verdict``: State, Finding, PodReport, Verdict, and how a reason is worded;
 - ``policy``: ReadinessPolicy;

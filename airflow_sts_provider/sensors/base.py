@@ -65,9 +65,9 @@ DEFAULT_TIMEOUT = 3600.0
 #: A gate's default ``retries``: a verdict never uses them (FAILED and the sensor's own
 #: timeout raise AirflowFailException / AirflowSensorTimeout, which Airflow does not
 #: retry), so only a failure of Airflow's own spends one: under a real scheduler,
-#: ``poke_interval=5`` in reschedule mode lost 3 of 11 healthy gates to a task process
-#: that exited after its next poke was queued ("finished with state success, but the
-#: task instance's state attribute is queued").
+#: ``poke_interval=5`` in reschedule mode loses healthy gates to a task process that
+#: exited after its next poke was queued ("finished with state success, but the task
+#: instance's state attribute is queued"; benchmarks/RESULTS.md, bench_gates).
 DEFAULT_RETRIES = 2
 #: And their delay: Airflow's 5 minutes would hold a healthy gate back that long.
 DEFAULT_RETRY_DELAY = timedelta(seconds=15)
@@ -105,7 +105,7 @@ class WorkloadRunningSensor(BaseSensorOperator):
         finds nothing already says so ("did you mean ...? failing in 300s").
     :param share_watches: deferred, share one list+watch per resource with the other
         deferred sensors of this kind, connection and namespace where the triggerer can
-        (Airflow >= 3.3; README "Many deferred sensors: shared watches"); ``False``
+        (Airflow >= 3.3; ``python -m airflow_sts_provider.docs shared-watches``); ``False``
         keeps this sensor's own watches (the workload by name, its pods by selector).
     :param end_from_trigger: deferred, a READY verdict ends the task in the triggerer
         (the verdict still its XCom, the summary in its log, callbacks as usual) instead

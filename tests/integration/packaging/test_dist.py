@@ -119,7 +119,7 @@ def test_the_test_clusters_license_is_the_projects() -> None:
     assert (TEST_CLUSTER / "LICENSE").read_bytes() == (REPO / "LICENSE").read_bytes()
 
 
-def test_the_wheel_carries_the_documentation_link_and_the_readme_the_errors_point_to(
+def test_the_wheel_carries_the_documentation_link_and_the_pages_the_errors_point_to(
     wheel: Path,
 ) -> None:
     import airflow_sts_provider
@@ -130,5 +130,10 @@ def test_the_wheel_carries_the_documentation_link_and_the_readme_the_errors_poin
     meta = Parser().parsestr(archive.read(meta_name).decode())
     urls = dict(entry.split(", ", 1) for entry in meta.get_all("Project-URL") or [])
     assert urls["Documentation"] == airflow_sts_provider.DOCUMENTATION_URL
-    rbac = section(str(meta.get_payload()), "rbac")  # what `python -m ...docs rbac` prints
+    pages = {
+        Path(n).name for n in archive.namelist() if n.startswith("airflow_sts_provider/pages/")
+    }
+    assert {path.name for path in (REPO / "docs").glob("*.md")} <= pages
+    operations = archive.read("airflow_sts_provider/pages/operations.md").decode()
+    rbac = section(operations, "rbac")  # what `python -m ...docs rbac` prints, offline
     assert rbac is not None and "kind: Role" in rbac

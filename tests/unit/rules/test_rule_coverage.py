@@ -1,6 +1,6 @@
 """Which rule ids of each table no line of its table shows, so a gap is seen, not guessed.
 
-Each rule table of the design (DESIGN.md: S1-S12, P1-P7 with P2b/P3b/P3c, D1-D6,
+Each rule table (docs/rules.md: S1-S12, P1-P7 with P2b/P3b/P3c, D1-D6,
 DS1-DS9, G1-G8)
 has its table of cases; a line covers the rules its verdict names (``rules=``) and
 those it shows holding (``shows=``). The test fails for an id no line covers unless
