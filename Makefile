@@ -11,11 +11,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: help venv lint test test-unit test-integration test-airflow demo bench dist clean
+.PHONY: help venv lint test test-quick test-unit test-integration test-airflow demo bench dist clean
 
 help:
 	@echo "make demo              run the example DAG against the embedded test cluster"
 	@echo "make test              lint (ruff, mypy) and the whole test suite"
+	@echo "make test-quick        the inner loop (~2 min): lint, the unit tests, one test file per layer"
 	@echo "make test-unit         the rules, hooks and sensor logic: no cluster, no Airflow DB"
 	@echo "make test-integration  the test cluster (test-cluster/), the hooks and triggers over real HTTPS"
 	@echo "make test-airflow      DAG runs in a real Airflow (dag.test, reschedule, deferral)"
@@ -38,6 +39,19 @@ lint: $(STAMP)
 
 test: lint
 	$(PYTEST)
+
+# One file per layer over the real path: the hook's reads and watches, a trigger, the
+# test cluster through kubectl and its layering, the provider as Airflow loads it.
+QUICK := tests/unit \
+	tests/integration/hooks/test_hook.py \
+	tests/integration/hooks/test_follow.py \
+	tests/integration/hooks/test_trigger.py \
+	test-cluster/tests/kube_test_cluster_tests/test_api_kubectl.py \
+	test-cluster/tests/kube_test_cluster_tests/test_layers.py \
+	tests/airflow/test_registration.py
+
+test-quick: lint
+	$(PYTEST) $(QUICK)
 
 test-unit: $(STAMP)
 	$(PYTEST) tests/unit
