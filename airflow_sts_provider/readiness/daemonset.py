@@ -232,14 +232,14 @@ def ds7_place(
             out.active.setdefault(placed.slot, []).append(placed)
 
 
-def ds7_ds8_pods(d: _DaemonSet, placing: _Placing, policy: ReadinessPolicy) -> _Pods:
+def pods_per_node(d: _DaemonSet, placing: _Placing, policy: ReadinessPolicy) -> _Pods:
     """DS7, DS8: one owned, not-terminating pod per node; every owned pod passes P1-P7."""
     active, terminating = placing.active, placing.terminating
     out = _Pods(nodes=len(active))
     doubled: list[_Placed] = []
     for slot in sorted(active):
         first, *rest = sorted(active[slot], key=lambda p: _preference(d, p))
-        out.add(*ds7_ds8_expected(d, first, policy))
+        out.add(*node_pod(d, first, policy))
         doubled += [ds7_doubled(p, first) for p in rest]
     for placed in sorted(doubled, key=_order):
         out.add(placed.report, ("DS7",))
@@ -262,7 +262,7 @@ def _order(placed: _Placed) -> tuple[str, str, str]:
     return report.name, str(report.revision or ""), report.reason
 
 
-def ds7_ds8_expected(
+def node_pod(
     d: _DaemonSet, placed: _Placed, policy: ReadinessPolicy
 ) -> tuple[PodReport, tuple[str, ...]]:
     """DS8: the node's pod passes the pod rules; DS7 / DS5: unless it runs an outdated revision."""
@@ -374,7 +374,7 @@ class _Judgement(Judgement):
         findings = [f for f in found if f is not None]
         judged = _Pods()
         if d.counted and d.desired > 0:  # DS9: no node is eligible: done once DS1-DS3 hold
-            judged = ds7_ds8_pods(d, self.placing, self.policy)
+            judged = pods_per_node(d, self.placing, self.policy)
             findings += ds4_scheduled(d)
             findings += [f for f in (ds5_updated(d, self.policy),) if f is not None]
             findings += ds6_ready(d, judged.ready)

@@ -172,7 +172,7 @@ def s9_owned(
             judged[one[0].name] = one
 
 
-def s9_s10_pods(s: _Set, judged: dict[str, pod_rules.Judged], policy: ReadinessPolicy) -> _Pods:
+def pods_by_name(s: _Set, judged: dict[str, pod_rules.Judged], policy: ReadinessPolicy) -> _Pods:
     """S9, S10: the owned pods are exactly ``<name>-<i>``, each passing the pod rules P1-P7."""
     judged = dict(judged)  # the expected pods are taken out; the rest are extra
     out = _Pods()
@@ -240,7 +240,7 @@ def _expected_pod(
             out.blocker = report.name  # OrderedReady stops here
     if report.revision != s.update_revision:
         out.outdated += s.update_revision is not None
-        report, revision_rule = s8_s9_s12_revision(s, index, report, policy)
+        report, revision_rule = pod_revision(s, index, report, policy)
         rules += (revision_rule,) if revision_rule else ()
     elif s.update_revision is not None:
         out.at_update += 1
@@ -335,7 +335,7 @@ def _extra_pod(s: _Set, report: PodReport) -> PodReport:
     return report._replace(state=_WAITING, reason=reason, rule="S9")
 
 
-def s8_s9_s12_revision(
+def pod_revision(
     s: _Set, index: int, report: PodReport, policy: ReadinessPolicy
 ) -> tuple[PodReport, str | None]:
     """S8, S9, S12: an expected pod at another revision than the update revision.
@@ -425,7 +425,7 @@ class _Judgement(Judgement):
         findings = [f for f in (s1_deleting(s), unobserved, s3_created(s), *bad_pods) if f]
         judged = _Pods()
         if s.desired > 0:  # S11: scaled to zero is done once S1-S3 hold
-            judged = s9_s10_pods(s, self.judged, self.policy)
+            judged = pods_by_name(s, self.judged, self.policy)
             rolled = s6_updated(s, judged.at_update) or s7_rolled(s, judged.at_update)
             later = (s9_unlisted(judged), s4_ready_replicas(s, judged.ready), s5_available(s))
             findings += [f for f in (*later, rolled) if f is not None]
