@@ -39,7 +39,7 @@ from airflow_sts_provider.exceptions import (
     UnservedKindError,
 )
 from airflow_sts_provider.hooks.clock import ServerClock
-from airflow_sts_provider.hooks.follow import Change, Changed, Expiries, Listed
+from airflow_sts_provider.hooks.follow import Change, Changed, Expiries, Listed, Stale
 from airflow_sts_provider.hooks.informer import InformerHook, SubscriberHook
 from airflow_sts_provider.hooks.labels import Selector, labels_of
 from airflow_sts_provider.hooks.reads import (
@@ -87,35 +87,15 @@ class ResyncError(Exception):
     """The subscriber's picture must be rebuilt from the store (a relist, a new selector)."""
 
 
-# ---------------------------------------------------------------- raw items of the followers
+# ---------------------------------------------------------------- what the followers hand in
 
 
 @dataclass(frozen=True, slots=True)
-class _Event:
+class _Item:
+    """What the hook's ``follow`` handed out for one resource, or its permanent error."""
+
     plural: str
-    type: str
-    obj: JsonObject
-
-
-@dataclass(frozen=True, slots=True)
-class _Listed:
-    plural: str
-    listing: Listing
-
-
-@dataclass(frozen=True, slots=True)
-class _Stale:
-    plural: str
-    stale: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Failed:
-    plural: str
-    error: BaseException
-
-
-_Raw = _Event | _Listed | _Stale | _Failed
+    change: Change | BaseException
 
 
 @dataclass
@@ -243,34 +223,35 @@ class Store:
 
     # ------------------------------------------------------------------ applying
 
-    def apply(self, items: list[_Raw]) -> Batch:
+    def apply(self, items: list[_Item]) -> Batch:
         """Take the followers' items in order; what changed, for whom."""
         batch = Batch(self, self.version)
         for item in items:
-            if isinstance(item, _Event):
-                self._change(batch, item)
-            elif isinstance(item, _Listed):
-                self._relisted(batch, item)
-            elif isinstance(item, _Stale):
-                self._mark(batch, item)
+            plural, change = item.plural, item.change
+            if isinstance(change, Changed):
+                self._change(batch, plural, change)
+            elif isinstance(change, Listed):
+                self._relisted(batch, plural, change.listing)
+            elif isinstance(change, Stale):
+                self._mark(batch, plural, change.stale)
             else:
-                self.errors[item.plural] = batch.error = item.error
+                self.errors[plural] = batch.error = change
         batch.version = self.version
         return batch
 
-    def _change(self, batch: Batch, event: _Event) -> None:
-        table = self.objects[event.plural]
-        name = name_of(event.obj)
-        old = table.pop(name, None) if event.type == "DELETED" else table.get(name)
-        if event.type != "DELETED":
-            carry_stamps(old, event.obj)
-            table[name] = event.obj
-        self._relabel(event.plural, name, old, None if event.type == "DELETED" else event.obj)
+    def _change(self, batch: Batch, plural: str, change: Changed) -> None:
+        table, obj, deleted = self.objects[plural], change.obj, change.type == "DELETED"
+        name = name_of(obj)
+        old = table.pop(name, None) if deleted else table.get(name)
+        if not deleted:
+            carry_stamps(old, obj)
+            table[name] = obj
+        self._relabel(plural, name, old, None if deleted else obj)
         self.version += 1
-        if event.plural == self.kind.resource.plural:
+        if plural == self.kind.resource.plural:
             self._workload_changed(batch, name)
         else:
-            self._route(batch, event.plural, name, event.obj, old)
+            self._route(batch, plural, name, obj, old)
 
     def _workload_changed(self, batch: Batch, name: str) -> None:
         if name not in self._interest:
@@ -295,16 +276,16 @@ class Store:
             if selector is not None and (selector.matches(obj) or selector.matches(old)):
                 batch.routed.setdefault(workload, set()).add((plural, name))
 
-    def _relisted(self, batch: Batch, item: _Listed) -> None:
-        self.objects[item.plural] = {name_of(obj): obj for obj in item.listing.items}
-        self._labelled[item.plural] = defaultdict(set)
-        for name, obj in self.objects[item.plural].items():
-            self._relabel(item.plural, name, None, obj)
-        self.listed.add(item.plural)
-        self.stale.discard(item.plural)
-        self.errors.pop(item.plural, None)
+    def _relisted(self, batch: Batch, plural: str, listing: Listing) -> None:
+        self.objects[plural] = {name_of(obj): obj for obj in listing.items}
+        self._labelled[plural] = defaultdict(set)
+        for name, obj in self.objects[plural].items():
+            self._relabel(plural, name, None, obj)
+        self.listed.add(plural)
+        self.stale.discard(plural)
+        self.errors.pop(plural, None)
         self.version += 1
-        if item.plural == self.kind.resource.plural:
+        if plural == self.kind.resource.plural:
             for name in list(self._interest):
                 self._unindex(name)
                 self._index(name)
@@ -323,9 +304,9 @@ class Store:
         for pair in labels_of(new).items():
             index[(str(pair[0]), str(pair[1]))].add(name)
 
-    def _mark(self, batch: Batch, item: _Stale) -> None:
+    def _mark(self, batch: Batch, plural: str, stale: bool) -> None:
         before = set(self.stale)
-        (self.stale.add if item.stale else self.stale.discard)(item.plural)
+        (self.stale.add if stale else self.stale.discard)(plural)
         batch.stale_changed |= before != self.stale
 
     # ------------------------------------------------------------------ the selector index
@@ -374,7 +355,7 @@ async def informer(
     store = Store(key, kind, namespace)
     store.read_clock = lambda: hook.read(clock_plan())
     Store.live[key] = store
-    inbox: asyncio.Queue[_Raw] = asyncio.Queue()
+    inbox: asyncio.Queue[_Item] = asyncio.Queue()
     try:
         async with hook.session():
             store.clock = hook.clock  # the API server's one clock in this process
@@ -400,7 +381,7 @@ async def informer(
 
 
 async def _follow(
-    hook: InformerHook, resource: ApiResource, namespace: str, inbox: asyncio.Queue[_Raw]
+    hook: InformerHook, resource: ApiResource, namespace: str, inbox: asyncio.Queue[_Item]
 ) -> None:
     """List ``resource`` once, then watch it from that version, forever (the hook's
     :meth:`follow` resumes, relists on 410 and says when it is stale); a permanent error
@@ -412,11 +393,11 @@ async def _follow(
         try:
             watch = namespace_watch(resource, namespace, version)
             async for change in hook.follow(watch, relist=relist, expiries=expiries):
-                inbox.put_nowait(_raw(plural, change))
+                inbox.put_nowait(_Item(plural, change))
                 version, failures = _version(change) or version, 0
         except (KubernetesApiCallError, UnservedKindError) as exc:
             failures += 1
-            inbox.put_nowait(_Failed(plural, exc))
+            inbox.put_nowait(_Item(plural, exc))
             say = log.warning if failures == 1 else log.debug  # once, not at every retry
             say("Shared watch of %s failed (%s); each trigger watches alone", plural, exc)
             await asyncio.sleep(hook.retry.delay(failures))
@@ -432,15 +413,6 @@ def _version(change: Change) -> str | None:
         version = meta.get("resourceVersion") if isinstance(meta, Mapping) else None
         return str(version) if version else None
     return None
-
-
-def _raw(plural: str, change: Change) -> _Raw:
-    """The follower's change as the store's item."""
-    if isinstance(change, Changed):
-        return _Event(plural, change.type, change.obj)
-    if isinstance(change, Listed):
-        return _Listed(plural, change.listing)
-    return _Stale(plural, change.stale)
 
 
 # ---------------------------------------------------------------- one subscriber

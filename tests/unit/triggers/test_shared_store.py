@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from airflow_sts_provider.hooks.follow import Changed, Listed, Stale
 from airflow_sts_provider.hooks.labels import Selector
 from airflow_sts_provider.hooks.reads import WORKLOAD, Listing
-from airflow_sts_provider.hooks.shared import Store, _Event, _Failed, _Listed, _Stale
+from airflow_sts_provider.hooks.shared import Store, _Item
 from airflow_sts_provider.kinds import KINDS
 
 
@@ -28,10 +29,10 @@ def synced_store(workloads: int = 3, pods: int = 2) -> Store:
         store.interest(name)
     store.apply(
         [
-            _Listed("statefulsets", Listing([sts(n) for n in names], "1")),
-            _Listed(
+            _Item("statefulsets", Listed(Listing([sts(n) for n in names], "1"))),
+            _Item(
                 "pods",
-                Listing([pod(f"{n}-{i}", n) for n in names for i in range(pods)], "1"),
+                Listed(Listing([pod(f"{n}-{i}", n) for n in names for i in range(pods)], "1")),
             ),
         ]
     )
@@ -41,11 +42,11 @@ def synced_store(workloads: int = 3, pods: int = 2) -> Store:
 @pytest.mark.parametrize(
     ("change", "routed"),
     [
-        (_Event("pods", "MODIFIED", pod("web1-0", "web1")), {"web1": {("pods", "web1-0")}}),
-        (_Event("pods", "ADDED", pod("stray", "other")), {}),
-        (_Event("statefulsets", "MODIFIED", sts("web2")), {"web2": {(WORKLOAD, "web2")}}),
-        (_Event("statefulsets", "ADDED", sts("unwatched")), {}),
-        (_Event("pods", "DELETED", pod("web0-1", "web0")), {"web0": {("pods", "web0-1")}}),
+        (_Item("pods", Changed("MODIFIED", pod("web1-0", "web1"))), {"web1": {("pods", "web1-0")}}),
+        (_Item("pods", Changed("ADDED", pod("stray", "other"))), {}),
+        (_Item("statefulsets", Changed("MODIFIED", sts("web2"))), {"web2": {(WORKLOAD, "web2")}}),
+        (_Item("statefulsets", Changed("ADDED", sts("unwatched"))), {}),
+        (_Item("pods", Changed("DELETED", pod("web0-1", "web0"))), {"web0": {("pods", "web0-1")}}),
     ],
     ids=[
         "a pod's change reaches the workload whose selector picks it",
@@ -56,7 +57,7 @@ def synced_store(workloads: int = 3, pods: int = 2) -> Store:
     ],
 )
 def test_a_change_is_routed_to_the_workloads_it_concerns(
-    change: _Event, routed: dict[str, set[tuple[str, str]]]
+    change: _Item, routed: dict[str, set[tuple[str, str]]]
 ) -> None:
     batch = synced_store().apply([change])
     assert batch.routed == routed
@@ -65,7 +66,7 @@ def test_a_change_is_routed_to_the_workloads_it_concerns(
 
 def test_a_pod_relabelled_away_reaches_its_old_and_new_workloads() -> None:
     store = synced_store()
-    batch = store.apply([_Event("pods", "MODIFIED", pod("web0-0", "web1"))])
+    batch = store.apply([_Item("pods", Changed("MODIFIED", pod("web0-0", "web1")))])
     assert batch.routed == {"web0": {("pods", "web0-0")}, "web1": {("pods", "web0-0")}}
     assert set(store.related(KINDS["StatefulSet"].related[0], Selector("app=web1"))) == {
         "web1-0",
@@ -87,7 +88,7 @@ def test_a_change_costs_its_workload_not_every_waiting_one() -> None:
 
     Selector.matches = counting  # type: ignore[method-assign]
     try:
-        batch = store.apply([_Event("pods", "MODIFIED", pod("web7-0", "web7"))])
+        batch = store.apply([_Item("pods", Changed("MODIFIED", pod("web7-0", "web7")))])
     finally:
         Selector.matches = original  # type: ignore[method-assign]
     assert batch.routed == {"web7": {("pods", "web7-0")}}
@@ -97,9 +98,9 @@ def test_a_change_costs_its_workload_not_every_waiting_one() -> None:
 @pytest.mark.parametrize(
     ("item", "flag"),
     [
-        (_Stale("pods", stale=True), "stale_changed"),
-        (_Listed("pods", Listing([], "9")), "resync_all"),
-        (_Failed("pods", PermissionError("forbidden")), "error"),
+        (_Item("pods", Stale(True)), "stale_changed"),
+        (_Item("pods", Listed(Listing([], "9"))), "resync_all"),
+        (_Item("pods", PermissionError("forbidden")), "error"),
     ],
     ids=[
         "a reconnecting watch marks the picture stale for everyone",
@@ -115,10 +116,12 @@ def test_what_every_subscriber_hears(item: Any, flag: str) -> None:
 def test_a_workload_that_appears_gets_its_selector_and_a_resync() -> None:
     store = Store("key", KINDS["StatefulSet"], "default")
     store.interest("late")
-    store.apply([_Listed("statefulsets", Listing([], "1")), _Listed("pods", Listing([], "1"))])
+    store.apply(
+        [_Item("statefulsets", Listed(Listing([], "1"))), _Item("pods", Listed(Listing([], "1")))]
+    )
     assert store.synced.is_set()
     assert store.selector("late") is None
-    batch = store.apply([_Event("statefulsets", "ADDED", sts("late"))])
+    batch = store.apply([_Item("statefulsets", Changed("ADDED", sts("late")))])
     assert batch.resync == {"late"}
     assert store.selector("late") == Selector("app=late")
 
