@@ -687,6 +687,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         watch: Watch,
         relist: Callable[[], Plan[Listing]] | None = None,
         expiries: Expiries | None = None,
+        logger: Any = None,
     ) -> AsyncIterator[Change]:
         """Follow ``watch`` for as long as the caller reads: the one way a watch is read.
 
@@ -696,13 +697,14 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
         (a plan for the whole resource) it lists first when ``watch`` has no version and
         relists on 410 Gone by ``expiries``' rule, handing out ``Listed``; without, 410
         raises :class:`WatchExpiredError` for the caller to relist what it holds (a
-        trigger's picture: the workload and what it reads, at one time).
+        trigger's picture: the workload and what it reads, at one time). Reconnects are
+        logged to ``logger`` (a trigger's own, so they show in its task's log).
 
         :raises WatchExpiredError: 410 Gone, when there is no ``relist``.
         :raises KubernetesApiCallError: a permanent error (401/403, 404...).
         """
         version, failures, stale = watch.resource_version, 0, False
-        expiries = expiries or Expiries()
+        expiries, logger = expiries or Expiries(), logger or log
         while True:
             try:
                 if version is None and relist is not None:
@@ -729,7 +731,7 @@ class AsyncWorkloadHook(_Settings, AsyncKubernetesHook):
                     stale = True
                     yield Stale(True)
                 delay = self.retry.delay(failures, exc.retry_after)
-                log.info("Watch %s interrupted (%s); resuming in %.1fs", watch.key, exc, delay)
+                logger.info("Watch %s interrupted (%s); resuming in %.1fs", watch.key, exc, delay)
                 await asyncio.sleep(delay)
             except WatchExpiredError as exc:
                 await self._expired(watch, exc, relist, expiries)

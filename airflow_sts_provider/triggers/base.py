@@ -504,9 +504,8 @@ class WorkloadRunningTrigger(_TriggerBase):
                 return
             item = queue.get_nowait()
 
-    @staticmethod
     async def _follow(
-        hook: AsyncWorkloadHook, watch: Watch, queue: asyncio.Queue[_Item], cycle: _Cycle
+        self, hook: AsyncWorkloadHook, watch: Watch, queue: asyncio.Queue[_Item], cycle: _Cycle
     ) -> None:
         """Hand one watch's changes to the judge; its error too, which ends the cycle.
 
@@ -516,7 +515,7 @@ class WorkloadRunningTrigger(_TriggerBase):
         from airflow_sts_provider.hooks.follow import Changed, Stale
 
         try:
-            async for change in hook.follow(watch, expiries=cycle.expiries):
+            async for change in hook.follow(watch, expiries=cycle.expiries, logger=self.log):
                 if isinstance(change, Changed):
                     queue.put_nowait((watch.key, change.type, change.obj))
                 elif isinstance(change, Stale) and change.stale:

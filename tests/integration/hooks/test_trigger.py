@@ -329,6 +329,8 @@ def test_a_failing_watch_is_retried_in_place_without_relisting() -> None:
         flaky.apply_scenario("healthy")
         faults.set(path_pattern=r"watch=true", fail_next=4, fail_codes=[503], retry_after=0)
         trigger = make(StatefulSetRunningTrigger, flaky, "healthy")
+        logged = Lines()  # what the task's trigger log shows
+        trigger._log = logged  # type: ignore[assignment]
         event = fire_on_a_held_clock(
             trigger, flaky, lambda: faults.injected == 4 and both_watches_open(flaky)
         )
@@ -336,6 +338,19 @@ def test_a_failing_watch_is_retried_in_place_without_relisting() -> None:
     assert faults.injected == 4
     pod_lists = [p for p in faults.paths if "/pods?" in p and "watch=true" not in p]
     assert len(pod_lists) == 1, pod_lists
+    assert any(" interrupted (" in line for line in logged.lines), logged.lines
+
+
+class Lines:
+    """A trigger's logger that keeps its lines (Airflow's is structlog's, caplog sees none)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def _keep(self, message: str, *args: object, **_: object) -> None:
+        self.lines.append(message % args if args else message)
+
+    info = warning = debug = error = exception = _keep
 
 
 @pytest.mark.parametrize(
