@@ -28,6 +28,7 @@ __all__ = [
     "Stale",
     "WatchExpiredError",
     "change_of",
+    "version_of",
 ]
 
 #: Seconds a watch must have been open for its 410 to relist at once again (not back off).
@@ -100,7 +101,12 @@ def change_of(request: Request, event: Mapping[str, Any]) -> tuple[Changed | Non
         if obj.get("code") == 410:
             raise WatchExpiredError(f"watch {request.target}: {obj.get('message', '410')}")
         raise error_for_status(request, int(obj.get("code") or 500), json.dumps(obj))
+    change = Changed(event_type, obj) if event_type in ("ADDED", "MODIFIED", "DELETED") else None
+    return change, version_of(obj)
+
+
+def version_of(obj: Mapping[str, Any]) -> str | None:
+    """An object's ``metadata.resourceVersion`` (a bookmark's too), if it has one."""
     meta = obj.get("metadata")
     version = meta.get("resourceVersion") if isinstance(meta, Mapping) else None
-    change = Changed(event_type, obj) if event_type in ("ADDED", "MODIFIED", "DELETED") else None
-    return change, str(version) if version else None
+    return str(version) if version else None

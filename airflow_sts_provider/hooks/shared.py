@@ -39,7 +39,14 @@ from airflow_sts_provider.exceptions import (
     UnservedKindError,
 )
 from airflow_sts_provider.hooks.clock import ServerClock
-from airflow_sts_provider.hooks.follow import Change, Changed, Expiries, Listed, Stale
+from airflow_sts_provider.hooks.follow import (
+    Change,
+    Changed,
+    Expiries,
+    Listed,
+    Stale,
+    version_of,
+)
 from airflow_sts_provider.hooks.informer import InformerHook, SubscriberHook
 from airflow_sts_provider.hooks.labels import Selector, labels_of
 from airflow_sts_provider.hooks.reads import (
@@ -408,11 +415,7 @@ def _version(change: Change) -> str | None:
     watches from there (listing again only if that is too old)."""
     if isinstance(change, Listed):
         return change.listing.resource_version
-    if isinstance(change, Changed):
-        meta = change.obj.get("metadata")
-        version = meta.get("resourceVersion") if isinstance(meta, Mapping) else None
-        return str(version) if version else None
-    return None
+    return version_of(change.obj) if isinstance(change, Changed) else None
 
 
 # ---------------------------------------------------------------- one subscriber
